@@ -1,0 +1,5 @@
+"""`python -m faqbot` runs the same CLI as the `faqbot` script."""
+
+from faqbot.cli import main
+
+main()

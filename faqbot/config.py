@@ -1,0 +1,27 @@
+"""Configuration from the environment (12-factor), with a `.env` file for local runs.
+
+CLI flags override these values through the same class, so a flag and its environment
+variable are validated by one code path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting faqbot reads; the environment variable is FAQBOT_ + the upper-case name."""
+
+    model_config = SettingsConfigDict(env_prefix="FAQBOT_", env_file=".env", extra="ignore")
+
+    faq_path: Path = Field(Path("faq_data"), description="FAQ YAML file or folder of files.")
+    semantic_threshold: float = Field(
+        0.80, ge=-1.0, le=1.0, description="Minimum encoder cosine to answer."
+    )
+    fuzzy_threshold: float = Field(
+        0.90, ge=0.0, le=1.0, description="Minimum rapidfuzz ratio (0-1) to answer when the encoder does not."
+    )
+    log_level: str = Field("INFO", description="Python logging level.")

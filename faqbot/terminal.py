@@ -1,0 +1,55 @@
+"""Rendering a match as plain text for the terminal (`faqbot ask` and `faqbot chat`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from faqbot.matcher import Match
+
+_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^<>]+)>")
+_BARE = re.compile(r"<((?:https?|mailto):[^<>]+)>")
+
+
+def mrkdwn_to_text(text: str) -> str:
+    """Slack links as a terminal shows them: `<url|label>` becomes `label (url)`."""
+    text = _CHANNEL.sub(r"#\1", text)
+    text = _LINK.sub(r"\2 (\1)", text)
+    return _BARE.sub(r"\1", text).replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def render_text(match: Match) -> str:
+    """A reply a person can read: the answer and where it came from, or the closest entries."""
+    if not match.normalized:
+        return "Ask me a question: that message has no words I can match."
+    lines = []
+    if match.entry is not None:
+        lines.append(f"{match.entry.question}  [{match.entry.id}, {match.method} {match.score:.2f}]")
+        lines.append("")
+        lines.append(mrkdwn_to_text(match.entry.answer).rstrip())
+        title = "Related:"
+    else:
+        lines.append(f"I don't know that one (best score {match.score:.2f}).")
+        title = "Closest entries:"
+    if match.suggestions:
+        lines.append("")
+        lines.append(title)
+        for number, s in enumerate(match.suggestions, start=1):
+            lines.append(f"  {number}. {s.entry.question}  [{s.entry.id}, {s.score:.2f}]")
+    return "\n".join(lines)
+
+
+def match_to_json(match: Match) -> dict[str, Any]:
+    entry = match.entry
+    return {
+        "query": match.query,
+        "normalized": match.normalized,
+        "method": match.method,
+        "score": round(match.score, 4),
+        "entry": None if entry is None else {"id": entry.id, "question": entry.question, "answer": entry.answer},
+        "matched_phrasing": match.phrasing,
+        "suggestions": [
+            {"id": s.entry.id, "question": s.entry.question, "score": round(s.score, 4)} for s in match.suggestions
+        ],
+    }
