@@ -54,7 +54,7 @@ def build_matcher(config: Settings) -> Matcher:
 @click.version_option(package_name="faqbot")
 def cli() -> None:
     """faqbot answers repeated questions from a YAML FAQ."""
-    logging.basicConfig(level=Settings().log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings().log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
 @cli.command()

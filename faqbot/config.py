@@ -7,8 +7,9 @@ variable are validated by one code path.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -24,4 +25,11 @@ class Settings(BaseSettings):
     fuzzy_threshold: float = Field(
         0.90, ge=0.0, le=1.0, description="Minimum rapidfuzz ratio (0-1) to answer when the encoder does not."
     )
-    log_level: str = Field("INFO", description="Python logging level.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Python logging level."
+    )
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value

@@ -1,0 +1,190 @@
+from pathlib import Path
+
+import pytest
+
+from faqbot.faq import FaqError, load_faq
+from faqbot.normalize import normalize
+from tests.conftest import SMALL_FAQ, write
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def problems(path: Path) -> list[str]:
+    with pytest.raises(FaqError) as info:
+        load_faq(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_loads_entries_in_order_with_phrasings(faq_file: Path) -> None:
+    faq = load_faq(faq_file)
+    assert [e.id for e in faq.entries] == ["reset-password", "request-pto", "vpn"]
+    entry = faq.by_id["reset-password"]
+    assert entry.phrasings == ("How do I reset my password?", "I forgot my password", "pw reset")
+    assert entry.tags == ("accounts",)
+    assert entry.source == f"{faq_file}:2"
+    assert faq.by_id["vpn"].tags == ()
+
+
+def test_folder_merges_files_sorted_by_name(tmp_path: Path) -> None:
+    write(tmp_path / "b.yml", "faqs:\n  - {id: b, question: second file, answer: B}\n")
+    write(tmp_path / "sub" / "c.yaml", "faqs:\n  - {id: c, question: nested file, answer: C}\n")
+    write(tmp_path / "a.yaml", "faqs:\n  - {id: a, question: first file, answer: A}\n")
+    write(tmp_path / "notes.txt", "not yaml")
+    assert [e.id for e in load_faq(tmp_path).entries] == ["a", "b", "c"]
+
+
+def test_invalid_yaml_reports_file_and_line(tmp_path: Path) -> None:
+    path = write(tmp_path / "faq.yaml", "faqs:\n  - id: x\n    question: [unclosed\n    answer: y\n")
+    [message] = problems(path)
+    assert message.startswith(f"{path}:4: invalid YAML")
+    assert "started at line 3" in message
+
+
+def test_duplicate_key_in_an_entry_is_invalid_yaml(tmp_path: Path) -> None:
+    path = write(tmp_path / "faq.yaml", "faqs:\n  - id: x\n    id: y\n    question: q\n    answer: a\n")
+    [message] = problems(path)
+    assert message.startswith(f"{path}:3: invalid YAML") and 'duplicate key "id"' in message
+
+
+def test_missing_and_empty_fields(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "faq.yaml",
+        """\
+        faqs:
+          - id: no-answer
+            question: Where is the office?
+          - id: empty-question
+            question: "   "
+            answer: here
+          - id: empty-alternate
+            question: q
+            alternates:
+              - fine
+              - ""
+            answer: a
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:2: entry 'no-answer': missing required key 'answer'",
+        f"{path}:5: entry 'empty-question': 'question' is empty",
+        f"{path}:11: entry 'empty-alternate': 'alternates' item 2 is empty",
+    ]
+
+
+def test_wrong_types(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "faq.yaml",
+        """\
+        faqs:
+          - id: numbers
+            question: 42
+            answer: [a, list]
+            tags: accounts
+          - just a string
+          - id: Not A Slug
+            question: q
+            answer: a
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:3: entry 'numbers': 'question' must be text, not the number 42 (quote it to make it text)",
+        f"{path}:4: entry 'numbers': 'answer' must be text, not a list",
+        f"{path}:5: entry 'numbers': 'tags' must be a list of texts, not the single text 'accounts'",
+        f"{path}:6: entry #2 must be a mapping with id, question and answer",
+        f"{path}:7: entry 'Not A Slug': 'id' must be a slug of lowercase letters, digits, '-' or '_' (got 'Not A Slug')",
+    ]
+
+
+def test_file_without_faqs_list(tmp_path: Path) -> None:
+    assert problems(write(tmp_path / "a.yaml", "- just\n- a list\n")) == [
+        f"{tmp_path / 'a.yaml'}:1: expected a mapping with a 'faqs:' list of entries"
+    ]
+    assert problems(write(tmp_path / "b.yaml", "faqs: nope\n")) == [
+        f"{tmp_path / 'b.yaml'}:1: 'faqs' must be a list of entries"
+    ]
+
+
+def test_unknown_keys_get_a_did_you_mean_hint(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "faq.yaml",
+        """\
+        faqs:
+          - id: typo
+            question: q
+            anwser: a
+            colour: red
+        faq: []
+        """,
+    )
+    assert problems(path) == [
+        f"{path}:2: entry 'typo': missing required key 'answer'",
+        f"{path}:4: entry 'typo': unknown key 'anwser' (did you mean 'answer'?)",
+        f"{path}:5: entry 'typo': unknown key 'colour' (allowed: id, question, alternates, answer, tags)",
+        f"{path}:6: unknown key 'faq' (did you mean 'faqs'?)",
+    ]
+
+
+def test_duplicate_ids_across_files(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "faqs:\n  - {id: vpn, question: How do I set up the VPN, answer: A}\n")
+    write(tmp_path / "b.yaml", "faqs:\n  - id: other\n    question: x\n    answer: y\n  - {id: vpn, question: VPN down, answer: B}\n")
+    assert problems(tmp_path) == [
+        f"{tmp_path / 'b.yaml'}:5: entry 'vpn': duplicate id (first defined at {tmp_path / 'a.yaml'}:2)"
+    ]
+
+
+def test_same_phrasing_in_two_entries_after_normalisation(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "faqs:\n  - id: a\n    question: I forgot my password\n    answer: A\n")
+    write(
+        tmp_path / "b.yaml",
+        """\
+        faqs:
+          - id: b
+            question: Account locked
+            alternates:
+              - "  i FORGOT my password!! "
+              - locked out
+              - Locked out?
+            answer: B
+          - id: c
+            question: ":wave: <@U1>"
+            answer: C
+        """,
+    )
+    assert problems(tmp_path) == [
+        f"{tmp_path / 'b.yaml'}:5: entry 'b': phrasing 'i FORGOT my password!!' is also a phrasing of entry 'a' "
+        f"({tmp_path / 'a.yaml'}:2)",
+        f"{tmp_path / 'b.yaml'}:7: entry 'b': phrasing 'Locked out?' is repeated in this entry",
+        f"{tmp_path / 'b.yaml'}:10: entry 'c': phrasing ':wave: <@U1>' has no words to match",
+    ]
+
+
+def test_every_problem_of_every_file_is_reported(tmp_path: Path) -> None:
+    write(tmp_path / "a.yaml", "faqs:\n  - id: a\n    question: q\n")
+    write(tmp_path / "b.yaml", "faqs: [\n")
+    write(tmp_path / "c.yaml", SMALL_FAQ.replace("answer: Use Workday.", "answer: ''"))
+    found = problems(tmp_path)
+    assert [m.split(":")[0] for m in found] == [str(tmp_path / n) for n in ("a.yaml", "b.yaml", "c.yaml")]
+
+
+def test_missing_path_and_empty_folder(tmp_path: Path) -> None:
+    assert problems(tmp_path / "nope.yaml") == [f"{tmp_path / 'nope.yaml'}: no such file or folder"]
+    assert problems(tmp_path) == [f"{tmp_path}: folder holds no .yaml or .yml files"]
+    write(tmp_path / "empty.yaml", "faqs: []\n")
+    assert problems(tmp_path) == [f"{tmp_path}: no FAQ entries found"]
+
+
+def test_non_utf8_file(tmp_path: Path) -> None:
+    path = tmp_path / "latin.yaml"
+    path.write_bytes("faqs:\n  - {id: a, question: caf\xe9, answer: b}\n".encode("latin-1"))
+    [message] = problems(path)
+    assert message.startswith(f"{path}: not UTF-8 text")
+
+
+def test_bundled_sample_faq_is_valid_and_realistic() -> None:
+    faq = load_faq(REPO / "faq_data")
+    assert len(faq) >= 40
+    assert all(len(e.alternates) >= 3 for e in faq.entries)
+    topics = {e.tags[0] for e in faq.entries if e.tags}
+    assert {"accounts", "laptops", "vpn", "hr", "expenses", "dev-tooling", "on-call", "slack"} <= topics
+    phrasings = [normalize(p) for e in faq.entries for p in e.phrasings]
+    assert len(phrasings) == len(set(phrasings))
