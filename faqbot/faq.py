@@ -213,25 +213,29 @@ def _error_line(item: Any, loc: tuple[int | str, ...], entry_line: int) -> int:
     return item.lc.key(key)[0] + 1
 
 
+_MESSAGES = {
+    "missing": "missing required key '{field}'",
+    "extra_forbidden": "unknown key '{field}'{hint}",
+    "string_too_short": "{where} is empty",
+    "string_pattern_mismatch": "{where} must be a slug of lowercase letters, digits, '-' or '_' (got {value!r})",
+    "string_type": "{where} must be text, not {kind}",
+    "list_type": "{where} must be a list of texts, not {kind}",
+}
+
+
 def _describe(error: Any) -> str:
     """An admin-readable sentence for one pydantic error."""
     loc = error["loc"]
     field = str(loc[0]) if loc else "entry"
-    where = f"'{field}' item {loc[1] + 1}" if len(loc) > 1 else f"'{field}'"
-    kind = error["type"]
-    if kind == "missing":
-        return f"missing required key '{field}'"
-    if kind == "extra_forbidden":
-        return f"unknown key '{field}'{_hint(field, ENTRY_KEYS)}"
-    if kind == "string_too_short":
-        return f"{where} is empty"
-    if kind == "string_pattern_mismatch":
-        return f"{where} must be a slug of lowercase letters, digits, '-' or '_' (got {error['input']!r})"
-    if kind == "string_type":
-        return f"{where} must be text, not {_type_name(error['input'])}"
-    if kind == "list_type":
-        return f"{where} must be a list of texts, not {_type_name(error['input'])}"
-    return f"{where}: {error['msg']}"
+    value = error.get("input")
+    return _MESSAGES.get(error["type"], "{where}: {msg}").format(
+        field=field,
+        where=f"'{field}' item {loc[1] + 1}" if len(loc) > 1 else f"'{field}'",
+        hint=_hint(field, ENTRY_KEYS),
+        value=value,
+        kind=_type_name(value),
+        msg=error["msg"],
+    )
 
 
 def _type_name(value: Any) -> str:
