@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
@@ -12,6 +13,7 @@ import click
 from pydantic import ValidationError
 
 from faqbot.config import Settings
+from faqbot.encoder import LstmEncoder, ModelError
 from faqbot.faq import FaqError, load_faq
 from faqbot.matcher import Matcher, Thresholds
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_text
@@ -29,6 +31,10 @@ fuzzy_option = click.option(
     help="Minimum fuzzy ratio, 0-1, to answer [env FAQBOT_FUZZY_THRESHOLD].",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+model_option = click.option(
+    "--model", default=None,
+    help="Model folder of the encoder, or 'none' for fuzzy matching only [env FAQBOT_MODEL; default: bundled model].",
+)
 
 
 def settings(**flags: Any) -> Settings:
@@ -41,13 +47,17 @@ def settings(**flags: Any) -> Settings:
 
 
 def build_matcher(config: Settings) -> Matcher:
-    """The served pipeline from configuration; FAQ problems become a clean CLI error."""
+    """The served pipeline from configuration; FAQ and model problems become clean CLI errors."""
     try:
         faq = load_faq(config.faq_path)
     except FaqError as exc:
         raise click.ClickException(f"the FAQ has {len(exc.problems)} problem(s):\n{exc}") from exc
+    try:
+        encoder = LstmEncoder.load(config.model) if config.model else None
+    except ModelError as exc:
+        raise click.ClickException(f"cannot load the model: {exc}") from exc
     thresholds = Thresholds(semantic=config.semantic_threshold, fuzzy=config.fuzzy_threshold)
-    return Matcher(faq, thresholds=thresholds)
+    return Matcher(faq, encoder, thresholds, index_cache=config.index_cache)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -74,24 +84,29 @@ def validate(path: Path | None) -> None:
 @cli.command()
 @click.argument("question")
 @faq_option
+@model_option
 @semantic_option
 @fuzzy_option
 @json_option
-def ask(question: str, faq_path: Path | None, semantic_threshold: float | None,
+def ask(question: str, faq_path: Path | None, model: str | None, semantic_threshold: float | None,
         fuzzy_threshold: float | None, as_json: bool) -> None:
     """Answer one QUESTION from the FAQ."""
-    config = settings(faq_path=faq_path, semantic_threshold=semantic_threshold, fuzzy_threshold=fuzzy_threshold)
+    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
+                      fuzzy_threshold=fuzzy_threshold)
     match = build_matcher(config).match(question)
     click.echo(json.dumps(match_to_json(match), indent=2) if as_json else render_text(match))
 
 
 @cli.command()
 @faq_option
+@model_option
 @semantic_option
 @fuzzy_option
-def chat(faq_path: Path | None, semantic_threshold: float | None, fuzzy_threshold: float | None) -> None:
+def chat(faq_path: Path | None, model: str | None, semantic_threshold: float | None,
+         fuzzy_threshold: float | None) -> None:
     """Ask questions interactively; a number shows that suggestion. Ctrl-D quits."""
-    config = settings(faq_path=faq_path, semantic_threshold=semantic_threshold, fuzzy_threshold=fuzzy_threshold)
+    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
+                      fuzzy_threshold=fuzzy_threshold)
     matcher = build_matcher(config)
     click.echo(f"faqbot: {len(matcher.faq)} entries from {config.faq_path}. Ask a question; Ctrl-D or Ctrl-C quits.")
     suggestions: list = []
@@ -116,8 +131,9 @@ def chat(faq_path: Path | None, semantic_threshold: float | None, fuzzy_threshol
 @click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="CSV with header text,faq_id; an empty faq_id means out of scope.")
 @click.option("--threshold", type=float, default=None, help="Primary matcher's threshold (default: configured).")
-@click.option("--calibrate", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Queries CSV to choose the threshold on (max decision accuracy).")
+@click.option("--calibrate", default=None,
+              help="Choose the threshold (max decision accuracy) on this queries CSV, or on the FAQ itself: 'faq'.")
+@model_option
 @semantic_option
 @fuzzy_option
 @click.option("--sweep", "do_sweep", is_flag=True, help="Also report metrics across thresholds.")
@@ -126,20 +142,26 @@ def chat(faq_path: Path | None, semantic_threshold: float | None, fuzzy_threshol
 @click.option("--latency-sample", type=click.IntRange(1), default=300, show_default=True,
               help="Queries timed one by one through the served path.")
 @json_option
-def eval_command(faq_path: Path | None, queries: Path, threshold: float | None, calibrate: Path | None,
-                 semantic_threshold: float | None, fuzzy_threshold: float | None, do_sweep: bool,
-                 plot: Path | None, latency_sample: int, as_json: bool) -> None:
+def eval_command(faq_path: Path | None, queries: Path, threshold: float | None, calibrate: str | None,
+                 model: str | None, semantic_threshold: float | None, fuzzy_threshold: float | None,
+                 do_sweep: bool, plot: Path | None, latency_sample: int, as_json: bool) -> None:
     """Measure the served pipeline on labelled queries."""
     from faqbot import evaluate
 
     if threshold is not None and calibrate is not None:
         raise click.UsageError("give --threshold or --calibrate, not both")
-    config = settings(faq_path=faq_path, semantic_threshold=semantic_threshold, fuzzy_threshold=fuzzy_threshold)
+    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
+                      fuzzy_threshold=fuzzy_threshold)
     matcher = build_matcher(config)
     ids = list(matcher.faq.by_id)
     try:
         evaluation = evaluate.score_queries(matcher, evaluate.load_queries(queries, ids))
-        tuning = evaluate.score_queries(matcher, evaluate.load_queries(calibrate, ids)) if calibrate else None
+        if calibrate == "faq":
+            tuning = evaluate.faq_side_queries(matcher)
+        elif calibrate:
+            tuning = evaluate.score_queries(matcher, evaluate.load_queries(calibrate, ids))
+        else:
+            tuning = None
     except evaluate.QueryFileError as exc:
         raise click.ClickException(str(exc)) from exc
     thresholds = matcher.thresholds
@@ -150,7 +172,7 @@ def eval_command(faq_path: Path | None, queries: Path, threshold: float | None, 
     result: dict[str, Any] = {"faq": str(config.faq_path), "queries": str(queries),
                               **evaluate.report(evaluation, thresholds, latency_sample)}
     if calibrate:
-        result["calibrated_on"] = str(calibrate)
+        result["calibrated_on"] = calibrate
     fine = evaluate.sweep(evaluation, thresholds, grid=[i / 100 for i in range(101)]) if plot or do_sweep else []
     if do_sweep:
         result["sweep"] = [row for row in fine if round(row["threshold"] * 100) % 5 == 0]
@@ -160,6 +182,99 @@ def eval_command(faq_path: Path | None, queries: Path, threshold: float | None, 
         plot_sweep(fine, result["threshold"], plot, title=f"{queries} on {config.faq_path}")
         result["plot"] = str(plot)
     click.echo(json.dumps(_finite(result), indent=2) if as_json else _eval_text(result))
+
+
+@cli.command()
+@faq_option
+@model_option
+@semantic_option
+@fuzzy_option
+@json_option
+def calibrate(faq_path: Path | None, model: str | None, semantic_threshold: float | None,
+              fuzzy_threshold: float | None, as_json: bool) -> None:
+    """Choose the answer threshold from the FAQ alone (held-out phrasings)."""
+    from faqbot import evaluate
+
+    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
+                      fuzzy_threshold=fuzzy_threshold)
+    matcher = build_matcher(config)
+    tuning = evaluate.faq_side_queries(matcher)
+    if not tuning.queries:
+        raise click.ClickException("no entry has two phrasings: add alternates to calibrate on the FAQ")
+    best = evaluate.calibrate(tuning, matcher.thresholds)
+    metrics = evaluate.decision_metrics(tuning, evaluate.with_primary(tuning, matcher.thresholds, best))
+    variable = f"FAQBOT_{tuning.primary_name.upper()}_THRESHOLD"
+    result = {"primary": tuning.primary_name, "threshold": best, "variable": variable,
+              "held_out_queries": len(tuning.queries), **metrics}
+    if as_json:
+        click.echo(json.dumps(_finite(result), indent=2))
+        return
+    click.echo(f"{variable}={best:g}")
+    click.echo(f"  on {len(tuning.queries) // 2} held-out phrasings, asked with and without their entry:"
+               f" decision accuracy {metrics['decision_accuracy']:.3f}, answered correctly"
+               f" {metrics['answered_correct']:.3f}, abstained when out of scope {metrics['oos_recall']:.3f}")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Model folder to write.")
+@click.option("--faq", "faq_path", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Also train on this FAQ (its entries are paraphrase groups).")
+@click.option("--init", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Fine-tune this model (default preset: finetune) instead of starting from scratch.")
+@click.option("--preset", type=click.Choice(["design", "distilled", "finetune"]), default=None,
+              help="Named recipe [default: finetune with --init, else design].")
+@click.option("--teacher", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Teacher vectors from `faqbot teacher`, for distillation.")
+@click.option("--steps", type=click.IntRange(1), default=None, help="Triplet-loss steps.")
+@click.option("--distill-steps", type=click.IntRange(0), default=None, help="Distillation steps (needs --teacher).")
+@click.option("--batch-size", type=click.IntRange(2), default=None)
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None)
+@click.option("--margin", type=click.FloatRange(min=0), default=None, help="Triplet margin alpha [0.25].")
+@click.option("--eval-every", type=click.IntRange(1), default=None, help="Steps between validations.")
+@click.option("--patience", type=click.IntRange(1), default=None, help="Validations without progress before stopping.")
+@click.option("--seed", type=int, default=None)
+@click.option("--d-model", type=click.IntRange(1), default=None)
+@click.option("--layers", "n_layers", type=click.IntRange(1), default=None)
+@click.option("--tokenizer", type=click.Choice(["word", "wordpiece"]), default=None)
+@click.option("--float32", is_flag=True, help="Save float32 weights instead of float16.")
+@click.option("--resume", is_flag=True, help="Continue from the checkpoint in OUT.partial/.")
+def train(inputs: tuple[str, ...], out: Path, faq_path: Path | None, init: Path | None, preset: str | None,
+          teacher: Path | None, float32: bool, resume: bool, **overrides: Any) -> None:
+    """Train the Siamese LSTM on INPUTS (qqp:, pairs:, groups:, faq: files; see README)."""
+    from faqbot.training.data import DataError
+    from faqbot.training.train import PRESETS, train as run_training
+
+    specs = [*inputs, *([f"faq:{faq_path}"] if faq_path else [])]
+    if not specs:
+        raise click.UsageError("give training inputs, --faq, or both")
+    model_config, options = PRESETS[preset or ("finetune" if init else "design")]
+    given = {k: v for k, v in overrides.items() if v is not None}
+    model_keys = {f.name for f in dataclasses.fields(model_config)}
+    model_config = dataclasses.replace(model_config, **{k: v for k, v in given.items() if k in model_keys})
+    options = dataclasses.replace(options, float16=not float32, **{k: v for k, v in given.items() if k not in model_keys})
+    try:
+        record = run_training(specs, out, model_config, options, init=init, teacher_path=teacher, resume=resume)
+    except (DataError, ModelError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{out}: held-out accuracy {record['best_held_out_accuracy']:.3f} after {record['steps']} steps"
+               f" in {record['seconds']:.0f} s")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Teacher file (.npz).")
+@click.option("--dims", type=click.IntRange(1), default=128, show_default=True, help="The student's d_model.")
+def teacher(inputs: tuple[str, ...], out: Path, dims: int) -> None:
+    """Encode INPUTS with all-MiniLM-L6-v2 for distillation (needs the distill extra)."""
+    from faqbot.training.data import DataError
+    from faqbot.training.teacher import build_teacher
+
+    try:
+        count = build_teacher(list(inputs), out, dims)
+    except (DataError, RuntimeError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{out}: teacher vectors for {count} texts")
 
 
 def _finite(value: Any) -> Any:

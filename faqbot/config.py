@@ -12,6 +12,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default"
+DEFAULT_CACHE = Path.home() / ".cache" / "faqbot"
+
 
 class Settings(BaseSettings):
     """Every setting faqbot reads; the environment variable is FAQBOT_ + the upper-case name."""
@@ -19,6 +22,12 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FAQBOT_", env_file=".env", extra="ignore")
 
     faq_path: Path = Field(Path("faq_data"), description="FAQ YAML file or folder of files.")
+    model: Path | None = Field(
+        BUNDLED_MODEL, description="Model folder of the Siamese LSTM encoder; 'none' for fuzzy matching only."
+    )
+    index_cache: Path | None = Field(
+        DEFAULT_CACHE, description="Folder for encoded FAQ phrasings, reused while model and FAQ are unchanged; 'none' to disable."
+    )
     semantic_threshold: float = Field(
         0.80, ge=-1.0, le=1.0, description="Minimum encoder cosine to answer."
     )
@@ -28,6 +37,11 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Python logging level."
     )
+
+    @field_validator("model", "index_cache", mode="before")
+    @classmethod
+    def _none(cls, value: object) -> object:
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none") else value
 
     @field_validator("log_level", mode="before")
     @classmethod

@@ -1,15 +1,25 @@
-"""The encoder interface the matcher depends on: texts in, unit vectors out.
+"""The question encoder that serves: the trained Siamese LSTM branch run in NumPy.
 
-The Siamese LSTM implements it; the matcher only needs `encode`, so it knows nothing of
-how vectors are made (and tests can plug in a small encoder of their own).
+The matcher depends only on the `Encoder` interface (texts in, unit vectors out), so it
+knows nothing of LSTMs and tests can plug in a small encoder of their own. Serving never
+imports trax, jax or tensorflow: `LstmEncoder` rebuilds the model from its folder
+(config.json, vocab.txt, weights.npz) and reproduces the Trax forward pass exactly.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import zipfile
 from collections.abc import Sequence
+
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+
+from faqbot.tokenizer import Tokenizer
 
 
 class Encoder(Protocol):
@@ -23,3 +33,158 @@ class Encoder(Protocol):
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array (len(texts), dim) of unit rows, each independent of the batch."""
         ...
+
+
+MODEL_FORMAT = 1
+CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE = "config.json", "vocab.txt", "weights.npz"
+L2_EPSILON = 1e-12  # the same in the Trax model, so an all-padding row maps to 0, not NaN
+
+
+class ModelError(Exception):
+    """A model directory that cannot be used; the message says which file and why."""
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelConfig:
+    """The shape of the Siamese LSTM; saved in config.json so a model rebuilds from its folder."""
+
+    d_model: int = 128
+    n_layers: int = 1
+    tokenizer: str = "word"
+    max_len: int = 64
+
+    def weight_shapes(self, vocab_size: int) -> dict[str, tuple[int, ...]]:
+        """Names and shapes of every weight, in the order of the Trax model's flattened weights."""
+        d = self.d_model
+        shapes = {"embedding": (vocab_size, d)}
+        for layer in range(self.n_layers):
+            shapes[f"lstm{layer}/kernel"] = (2 * d, 4 * d)  # [x, h] -> gates i, j, f, o
+            shapes[f"lstm{layer}/bias"] = (4 * d,)
+        return shapes
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # overflow-free form of 1 / (1 + e^-x)
+
+
+def lstm_layer(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Trax's LSTM over (batch, time, d) from a zero state: gates i, j, f, o; state (c, h)."""
+    batch, steps, d_in = x.shape
+    d = kernel.shape[1] // 4
+    from_input = x @ kernel[:d_in] + bias  # (batch, time, 4d): the input part, all steps at once
+    recurrent = kernel[d_in:]
+    c = np.zeros((batch, d), dtype=x.dtype)
+    h = np.zeros((batch, d), dtype=x.dtype)
+    out = np.empty((batch, steps, d), dtype=x.dtype)
+    for t in range(steps):
+        i, j, f, o = np.split(from_input[:, t] + h @ recurrent, 4, axis=-1)
+        c = c * _sigmoid(f) + _sigmoid(i) * np.tanh(j)
+        h = np.tanh(c) * _sigmoid(o)
+        out[:, t] = h
+    return out
+
+
+class LstmEncoder:
+    """The trained Siamese branch run in NumPy: Embedding -> LSTM -> masked mean -> L2."""
+
+    def __init__(self, config: ModelConfig, tokenizer: Tokenizer, weights: dict[str, np.ndarray], name: str) -> None:
+        self.config = config
+        self.tokenizer = tokenizer
+        self.weights = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def dim(self) -> int:
+        return self.config.d_model
+
+    def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        """Unit rows (len(texts), d_model); similar lengths batched together for speed."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            out[chunk] = self.encode_ids(self.tokenizer.batch([texts[i] for i in chunk]))
+        return out
+
+    def encode_ids(self, ids: np.ndarray) -> np.ndarray:
+        """(batch, time) right-padded ids -> (batch, d_model); padding never counts."""
+        x = self.weights["embedding"][ids]  # (batch, time, d)
+        for layer in range(self.config.n_layers):
+            x = lstm_layer(x, self.weights[f"lstm{layer}/kernel"], self.weights[f"lstm{layer}/bias"])
+        mask = (ids != 0)[..., None].astype(np.float32)
+        mean = (x * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
+        return mean / np.sqrt((mean * mean).sum(axis=-1, keepdims=True) + L2_EPSILON)
+
+    @classmethod
+    def load(cls, folder: str | Path) -> LstmEncoder:
+        """Rebuild the encoder from a model folder alone; ModelError says what is wrong."""
+        folder = Path(folder)
+        config = read_config(folder)
+        tokenizer = _read_vocab(folder, config)
+        weights = _read_weights(folder, config, len(tokenizer.vocab))
+        digest = hashlib.sha256()
+        for file in (CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE):
+            digest.update((folder / file).read_bytes())
+        return cls(config, tokenizer, weights, name=f"lstm-{digest.hexdigest()[:16]}")
+
+
+def read_config(folder: Path) -> ModelConfig:
+    path = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise ModelError(f"{folder}: no such model folder")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"{path}: missing; a model folder holds {CONFIG_FILE}, {VOCAB_FILE} and {WEIGHTS_FILE}") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({exc})") from exc
+    if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
+        raise ModelError(f"{path}: not a faqbot model of format {MODEL_FORMAT}")
+    try:
+        return ModelConfig(**data["model"])
+    except (KeyError, TypeError) as exc:
+        raise ModelError(f"{path}: bad 'model' section ({exc})") from exc
+
+
+def _read_vocab(folder: Path, config: ModelConfig) -> Tokenizer:
+    path = folder / VOCAB_FILE
+    try:
+        return Tokenizer.load(path, config.tokenizer, config.max_len)
+    except FileNotFoundError as exc:
+        raise ModelError(f"{path}: missing") from exc
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ModelError(f"{path}: unusable vocabulary ({exc})") from exc
+
+
+def _read_weights(folder: Path, config: ModelConfig, vocab_size: int) -> dict[str, np.ndarray]:
+    path = folder / WEIGHTS_FILE
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            weights = {name: archive[name] for name in archive.files}
+    except FileNotFoundError as exc:
+        raise ModelError(f"{path}: missing") from exc
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise ModelError(f"{path}: corrupt or truncated weights ({exc})") from exc
+    for name, shape in config.weight_shapes(vocab_size).items():
+        if name not in weights:
+            raise ModelError(f"{path}: weight '{name}' is missing")
+        if weights[name].shape != shape:
+            raise ModelError(f"{path}: weight '{name}' has shape {weights[name].shape}, expected {shape}")
+    return weights
+
+
+def save_model(
+    folder: Path, config: ModelConfig, tokenizer: Tokenizer, weights: dict[str, np.ndarray],
+    training: dict | None = None, float16: bool = True,
+) -> None:
+    """Write a model folder that `LstmEncoder.load` rebuilds; float16 halves its size."""
+    folder.mkdir(parents=True, exist_ok=True)
+    meta = {"format": MODEL_FORMAT, "model": dataclasses.asdict(config), "training": training or {}}
+    (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    tokenizer.save(folder / VOCAB_FILE)
+    dtype = np.float16 if float16 else np.float32
+    np.savez_compressed(folder / WEIGHTS_FILE, **{k: np.asarray(v, dtype=dtype) for k, v in weights.items()})

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from faqbot.matcher import METHODS, Matcher, Scores, Thresholds, decide
+from faqbot.normalize import normalize
 
 SWEEP_GRID = tuple(round(t, 2) for t in np.linspace(0.0, 1.0, 21))
 QUERY_COLUMNS = ("text", "faq_id")
@@ -89,6 +90,40 @@ def score_queries(matcher: Matcher, queries: list[Query], workers: int = -1, chu
     return Evaluation(matcher, queries, gold, scores)
 
 
+def faq_side_queries(matcher: Matcher) -> Evaluation:
+    """Queries made from the FAQ alone, for choosing a threshold before any user has asked.
+
+    Every phrasing of an entry with two or more is asked twice: against the FAQ without
+    that phrasing (it should find its entry: in scope) and against the FAQ without its whole
+    entry (it should get no answer: out of scope, as a question the FAQ does not cover).
+    """
+    normalized = [normalize(p) for p in matcher.phrasings]
+    semantic, fuzzy = matcher.phrasing_scores(normalized, workers=-1)
+    owner = matcher.owner
+    asked = np.flatnonzero(np.bincount(owner)[owner] >= 2)
+    itself = np.zeros((len(asked), len(owner)), dtype=bool)
+    itself[np.arange(len(asked)), asked] = True
+    own_entry = owner[asked][:, None] == owner[None, :]
+
+    def hide(matrix: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+        return None if matrix is None else np.where(mask, -np.inf, matrix[asked])
+
+    def without(mask: np.ndarray) -> Scores:
+        return matcher.entry_scores(hide(semantic, mask), hide(fuzzy, mask), [normalized[i] for i in asked])
+
+    in_scope, out_of_scope = without(itself), without(own_entry)
+    scores = Scores(
+        semantic=None if semantic is None else np.concatenate([in_scope.semantic, out_of_scope.semantic]),
+        fuzzy=np.concatenate([in_scope.fuzzy, out_of_scope.fuzzy]),
+        empty=np.concatenate([in_scope.empty, out_of_scope.empty]),
+    )
+    texts = [matcher.phrasings[i] for i in asked]
+    entries = matcher.faq.entries
+    queries = [Query(t, entries[owner[i]].id) for t, i in zip(texts, asked)] + [Query(t, None) for t in texts]
+    gold = np.concatenate([owner[asked], np.full(len(asked), -1)])
+    return Evaluation(matcher, queries, gold, scores)
+
+
 def with_primary(evaluation: Evaluation, thresholds: Thresholds, value: float) -> Thresholds:
     """Thresholds with the primary matcher's (the encoder's, else fuzzy) set to `value`."""
     return replace(thresholds, **{evaluation.primary_name: value})
@@ -150,7 +185,8 @@ def calibrate(evaluation: Evaluation, thresholds: Thresholds) -> float:
     between consecutive distinct scores (and one below and above them all); among equally
     good ones the highest wins, as it answers least wrongly.
     """
-    best = np.unique(evaluation.scores.primary_best[1])
+    best = evaluation.scores.primary_best[1]
+    best = np.unique(best[np.isfinite(best)])  # -inf: every entry hidden (FAQ-side queries)
     candidates = np.concatenate([[best[0] - 0.01], (best[:-1] + best[1:]) / 2, [best[-1] + 0.01]])
     accuracy = [
         decision_metrics(evaluation, with_primary(evaluation, thresholds, float(t)))["decision_accuracy"]

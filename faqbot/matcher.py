@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 import numpy as np
 
 from faqbot.encoder import Encoder
 from faqbot.faq import Entry, Faq
 from faqbot.fuzzy import FuzzyIndex
+from faqbot.index_cache import cached_encode
 from faqbot.normalize import normalize
 
 METHODS = ("none", "semantic", "fuzzy")  # index = method code in Decisions
@@ -107,37 +109,41 @@ def decide(scores: Scores, thresholds: Thresholds) -> Decisions:
 class Matcher:
     """Answers questions from one FAQ with an optional encoder and fixed thresholds."""
 
-    def __init__(self, faq: Faq, encoder: Encoder | None = None, thresholds: Thresholds | None = None) -> None:
+    def __init__(
+        self, faq: Faq, encoder: Encoder | None = None, thresholds: Thresholds | None = None,
+        index_cache: Path | None = None,
+    ) -> None:
         self.faq = faq
         self.encoder = encoder
         self.thresholds = thresholds or Thresholds()
         phrasings = [(i, p) for i, entry in enumerate(faq.entries) for p in entry.phrasings]
-        self._phrasings = [p for _, p in phrasings]
-        self._owner = np.array([i for i, _ in phrasings], dtype=np.intp)  # phrasing -> entry
+        self.phrasings = [p for _, p in phrasings]
+        self.owner = np.array([i for i, _ in phrasings], dtype=np.intp)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
-        self._starts = np.searchsorted(self._owner, np.arange(len(faq.entries)))
-        normalized = [normalize(p) for p in self._phrasings]
+        self._starts = np.searchsorted(self.owner, np.arange(len(faq.entries)))
+        normalized = [normalize(p) for p in self.phrasings]
         self._fuzzy = FuzzyIndex(normalized)
-        self._vectors = encoder.encode(normalized) if encoder else None  # (phrasings, dim)
+        # (phrasings, dim), read from the on-disk cache when the model and FAQ are unchanged
+        self._vectors = cached_encode(encoder, normalized, index_cache) if encoder else None
 
     def score(self, texts: Sequence[str], workers: int = 1) -> Scores:
         """Entry-level scores for raw texts; `workers` threads for fuzzy matching (-1: all)."""
         normalized = [normalize(t) for t in texts]
-        return self._entry_scores(*self._phrasing_scores(normalized, workers), normalized)
+        return self.entry_scores(*self.phrasing_scores(normalized, workers), normalized)
 
     def match(self, text: str) -> Match:
         """The served path: one question in, one decision with suggestions out."""
         normalized = normalize(text)
-        semantic, fuzzy = self._phrasing_scores([normalized], workers=1)
-        scores = self._entry_scores(semantic, fuzzy, [normalized])
+        semantic, fuzzy = self.phrasing_scores([normalized], workers=1)
+        scores = self.entry_scores(semantic, fuzzy, [normalized])
         decisions = decide(scores, self.thresholds)
         method, index = int(decisions.method[0]), int(decisions.entry[0])
         entry = self.faq.entries[index] if index >= 0 else None
         phrasing = None
         if entry is not None:
             by_phrasing = (semantic if method == SEMANTIC else fuzzy)[0]
-            members = np.flatnonzero(self._owner == index)
-            phrasing = self._phrasings[members[by_phrasing[members].argmax()]]
+            members = np.flatnonzero(self.owner == index)
+            phrasing = self.phrasings[members[by_phrasing[members].argmax()]]
         return Match(
             query=text,
             normalized=normalized,
@@ -148,14 +154,16 @@ class Matcher:
             suggestions=() if not normalized else self._suggestions(scores.primary[0], exclude=index),
         )
 
-    def _phrasing_scores(self, normalized: list[str], workers: int) -> tuple[np.ndarray | None, np.ndarray]:
+    def phrasing_scores(self, normalized: list[str], workers: int) -> tuple[np.ndarray | None, np.ndarray]:
+        """(queries, phrasings) cosines (None without encoder) and fuzzy ratios of normalised queries."""
         fuzzy = self._fuzzy.scores(normalized, workers=workers)
         semantic = None
         if self.encoder is not None:
             semantic = self.encoder.encode(normalized) @ self._vectors.T
         return semantic, fuzzy
 
-    def _entry_scores(self, semantic: np.ndarray | None, fuzzy: np.ndarray, normalized: list[str]) -> Scores:
+    def entry_scores(self, semantic: np.ndarray | None, fuzzy: np.ndarray, normalized: list[str]) -> Scores:
+        """Phrasing scores reduced to entries: an entry scores its best phrasing."""
         def by_entry(m: np.ndarray) -> np.ndarray:
             return np.maximum.reduceat(m, self._starts, axis=1)
 

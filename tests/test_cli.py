@@ -10,14 +10,19 @@ from faqbot.cli import cli
 from tests.conftest import write
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ["validate", "ask", "chat", "eval"]
+COMMANDS = ["validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No FAQBOT_* variable or .env file of the developer's may leak into a test."""
+    """No FAQBOT_* variable or .env file of the developer's may leak into a test.
+
+    These tests are about the CLI, so they run fuzzy-only; the bundled model has its own.
+    """
     for name in ("FAQBOT_FAQ_PATH", "FAQBOT_SEMANTIC_THRESHOLD", "FAQBOT_FUZZY_THRESHOLD", "FAQBOT_LOG_LEVEL"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FAQBOT_MODEL", "none")
+    monkeypatch.setenv("FAQBOT_INDEX_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
 
 

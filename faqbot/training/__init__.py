@@ -1,0 +1,1 @@
+"""Training the Siamese LSTM with Trax (the `train` extra). Serving never imports this package."""

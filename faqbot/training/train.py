@@ -1,0 +1,299 @@
+"""Training the Siamese LSTM with Trax: from scratch, from a teacher, or fine-tuning on an FAQ.
+
+Optional distillation first (student vector vs. a sentence-transformer's, loss 1 - cos),
+then the triplet loss on paraphrase pairs. Held-out texts are scored with the NumPy
+encoder that serves, so "retrieval accuracy" is what users would get. Everything is
+written into `OUT.partial/` (checkpoints included, for --resume) and renamed to OUT only
+when training has finished.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import pickle
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import trax
+from tqdm import tqdm
+from trax import layers as tl
+from trax import optimizers
+
+from faqbot.encoder import LstmEncoder, ModelConfig, save_model
+from faqbot.tokenizer import PAD, UNK, Tokenizer
+from faqbot.training import model as M
+from faqbot.training.data import DataError, PairBatches, Split, hold_out, load_training_groups
+
+log = logging.getLogger(__name__)
+BUCKETS = (16, 32, 64, 128)  # padded lengths: few shapes, so JAX compiles few programs
+CHECKPOINT = "checkpoint.pkl"
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainOptions:
+    """How to train; the model's shape is a `ModelConfig`."""
+
+    steps: int = 2000
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    margin: float = 0.25
+    distill_steps: int = 0  # needs a teacher file
+    eval_every: int = 100
+    patience: int = 5  # evaluations without a better held-out accuracy before stopping
+    seed: int = 0
+    min_count: int = 2  # word vocabulary: words seen fewer times are unknown
+    float16: bool = True
+
+
+# Named recipes. "design" is the Siamese LSTM exactly as designed (word vocabulary, triplet
+# loss only); "distilled" adds sub-words and a teacher; "finetune" adapts a model to an FAQ.
+PRESETS: dict[str, tuple[ModelConfig, TrainOptions]] = {
+    "design": (ModelConfig(tokenizer="word"), TrainOptions(steps=2000, batch_size=128)),
+    "distilled": (ModelConfig(tokenizer="wordpiece"), TrainOptions(distill_steps=3000, steps=1000, batch_size=128)),
+    "finetune": (ModelConfig(), TrainOptions(steps=300, batch_size=64, eval_every=50, patience=3)),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Teacher:
+    """Sentence vectors of a teacher model, reduced to d_model, and its token embeddings."""
+
+    texts: list[str]
+    vectors: np.ndarray  # (texts, d_model) unit rows
+    vocab: tuple[str, ...]  # WordPiece vocabulary of the teacher
+    embedding: np.ndarray  # (vocab, d_model): initialisation for a wordpiece student
+
+    @classmethod
+    def load(cls, path: Path) -> Teacher:
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return cls(list(data["texts"]), data["vectors"], tuple(data["vocab"]), data["embedding"])
+        except (OSError, KeyError, ValueError) as exc:
+            raise DataError(f"{path}: not a teacher file made by `faqbot teacher` ({exc})") from exc
+
+
+@dataclasses.dataclass
+class State:
+    """Everything a checkpoint holds, so --resume continues exactly."""
+
+    phase: str  # "distill" or "triplet"
+    step: int
+    weights: dict[str, np.ndarray]
+    slots: Any
+    rng: dict
+    best_accuracy: float = -1.0
+    best_weights: dict[str, np.ndarray] | None = None
+    stale_evals: int = 0
+    history: list[dict] = dataclasses.field(default_factory=list)
+
+
+def train(
+    inputs: list[str],
+    out: Path,
+    config: ModelConfig,
+    options: TrainOptions,
+    init: Path | None = None,
+    teacher_path: Path | None = None,
+    resume: bool = False,
+) -> dict[str, Any]:
+    """Train and write the model folder OUT; returns what config.json records of the run."""
+    started = time.time()
+    partial = out.with_name(out.name + ".partial")
+    rng = np.random.default_rng(options.seed)
+    split = hold_out(load_training_groups(inputs), rng)
+    teacher = Teacher.load(teacher_path) if teacher_path else None
+    config, tokenizer, weights = _starting_point(split, config, options, init, teacher)
+    encoder = M.init_encoder(config, len(tokenizer.vocab), seed=options.seed)
+    if weights is not None:
+        M.set_weights(encoder, config, weights)
+    state = _load_checkpoint(partial) if resume else None
+    if state is None:
+        if partial.exists():
+            shutil.rmtree(partial)
+        partial.mkdir(parents=True)
+    else:
+        M.set_weights(encoder, config, state.weights)
+        rng.bit_generator.state = state.rng
+    if teacher is not None and options.distill_steps and (state is None or state.phase == "distill"):
+        state = _run_phase("distill", encoder, config, tokenizer, options, split, partial, rng, state, teacher)
+        state = None  # the triplet phase starts with fresh optimizer slots
+    final = _run_phase("triplet", encoder, config, tokenizer, options, split, partial, rng, state, None)
+    record = {
+        "inputs": inputs,
+        "init": str(init) if init else None,
+        "teacher": str(teacher_path) if teacher_path else None,
+        "options": dataclasses.asdict(options),
+        "groups": len(split.train),
+        "texts": sum(map(len, split.train)),
+        "held_out": len(split.held_out),
+        "best_held_out_accuracy": final.best_accuracy,
+        "steps": final.step,
+        "seconds": round(time.time() - started, 1),
+        "history": final.history,
+    }
+    save_model(partial, config, tokenizer, final.best_weights or final.weights, record, float16=options.float16)
+    (partial / CHECKPOINT).unlink(missing_ok=True)
+    _replace_folder(partial, out)
+    return record
+
+
+def _starting_point(
+    split: Split, config: ModelConfig, options: TrainOptions, init: Path | None, teacher: Teacher | None
+) -> tuple[ModelConfig, Tokenizer, dict[str, np.ndarray] | None]:
+    """Config, tokenizer and initial weights: from --init, from a teacher, or new."""
+    texts = [t for g in split.train for t in g]
+    if init is not None:
+        base = LstmEncoder.load(init)
+        tokenizer = base.tokenizer.grow(texts)  # word models learn the FAQ's own words
+        weights = dict(base.weights)
+        weights["embedding"] = _grown_embedding(weights["embedding"], len(tokenizer.vocab), options.seed)
+        return base.config, tokenizer, weights
+    if config.tokenizer == "wordpiece":
+        if teacher is None:
+            raise DataError("a wordpiece model borrows its vocabulary from a teacher: give --teacher or --init")
+        vocab = teacher.vocab
+        embedding = teacher.embedding if teacher.embedding.shape[1] == config.d_model else None
+        if embedding is None:
+            raise DataError(f"teacher embedding has {teacher.embedding.shape[1]} dims, the model {config.d_model}")
+        return config, Tokenizer("wordpiece", vocab, config.max_len), {"embedding": embedding}
+    counts = Counter(w for t in texts for w in t.split())
+    if teacher is not None:
+        counts.update(w for t in teacher.texts for w in t.split())
+    words = sorted((w for w, c in counts.items() if c >= options.min_count), key=lambda w: (-counts[w], w))
+    return config, Tokenizer("word", (PAD, UNK, *words), config.max_len), None
+
+
+def _grown_embedding(embedding: np.ndarray, rows: int, seed: int) -> np.ndarray:
+    """New words start near the average word, with a little noise to tell them apart."""
+    extra = rows - embedding.shape[0]
+    if extra <= 0:
+        return embedding
+    noise = np.random.default_rng(seed).normal(0.0, embedding.std() * 0.1, (extra, embedding.shape[1]))
+    return np.concatenate([embedding, embedding[1:].mean(axis=0) + noise.astype(np.float32)])
+
+
+def _pad(ids: np.ndarray, longest: int) -> np.ndarray:
+    """Right-pad to the bucket that fits `longest` tokens."""
+    length = next((b for b in BUCKETS if b >= longest), longest)
+    return np.pad(ids, ((0, 0), (0, length - ids.shape[1])))
+
+
+def _batches(phase: str, tokenizer: Tokenizer, options: TrainOptions, split: Split, rng: np.random.Generator,
+             teacher: Teacher | None) -> Iterator[tuple[np.ndarray, ...]]:
+    if phase == "distill":
+        size = options.batch_size
+        while True:
+            pick = rng.choice(len(teacher.texts), size=size, replace=False)
+            ids = tokenizer.batch([teacher.texts[i] for i in pick])
+            yield _pad(ids, ids.shape[1]), teacher.vectors[pick].astype(np.float32)
+    for anchors, positives in PairBatches(split.train, options.batch_size, rng):
+        a, p = tokenizer.batch(anchors), tokenizer.batch(positives)
+        length = max(a.shape[1], p.shape[1])  # one bucket for both: fewer compiled shapes
+        yield _pad(a, length), _pad(p, length)
+
+
+def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: Tokenizer, options: TrainOptions,
+               split: Split, partial: Path, rng: np.random.Generator, state: State | None,
+               teacher: Teacher | None) -> State:
+    loss_layer = M.DistillLoss() if phase == "distill" else M.TripletLoss(options.margin)
+    body = encoder if phase == "distill" else M.Siamese(encoder)
+    model_with_loss = tl.Serial(body, loss_layer)
+    batches = _batches(phase, tokenizer, options, split, rng, teacher)
+    first = next(batches)
+    model_with_loss.init(tuple(trax.shapes.signature(x) for x in first))
+    optimizer = optimizers.Adam(options.learning_rate)
+    optimizer.tree_init(model_with_loss.weights)
+    trainer = optimizers.Trainer(model_with_loss, optimizer)
+    vocab_size = len(tokenizer.vocab)
+    if state is None or state.phase != phase:
+        state = State(phase, 0, M.get_weights(encoder, config, vocab_size), optimizer.slots, rng.bit_generator.state)
+    else:
+        trainer.slots = state.slots
+    total = options.distill_steps if phase == "distill" else options.steps
+    key = trax.fastmath.random.get_prng(options.seed)
+    bar = tqdm(total=total, initial=state.step, desc=phase, unit="step", dynamic_ncols=True)
+    batch, losses, tick = first, [], time.time()
+    while state.step < total:
+        loss, _ = trainer.one_step(batch, key, step=state.step)
+        losses.append(float(loss))
+        state.step += 1
+        bar.update(1)
+        if state.step % options.eval_every == 0 or state.step == total:
+            pairs_per_s = options.batch_size * len(losses) / (time.time() - tick)
+            state.weights = M.get_weights(encoder, config, vocab_size)
+            accuracy = _held_out_accuracy(config, tokenizer, state.weights, split)
+            row = {"phase": phase, "step": state.step, "loss": float(np.mean(losses)),
+                   "held_out_accuracy": accuracy, "pairs_per_s": round(pairs_per_s, 1)}
+            state.history.append(row)
+            bar.set_postfix(loss=f"{row['loss']:.4f}", acc=f"{accuracy:.3f}", pairs_s=f"{pairs_per_s:.0f}")
+            if accuracy > state.best_accuracy:
+                state.best_accuracy, state.best_weights, state.stale_evals = accuracy, state.weights, 0
+            else:
+                state.stale_evals += 1
+            state.slots, state.rng = optimizer.slots, rng.bit_generator.state
+            _save_checkpoint(partial, state)
+            losses, tick = [], time.time()
+            if phase == "triplet" and state.stale_evals >= options.patience:
+                log.info("early stop at step %d: no better held-out accuracy in %d evaluations",
+                         state.step, options.patience)
+                break
+        batch = next(batches)
+    bar.close()
+    state.weights = M.get_weights(encoder, config, vocab_size)
+    if phase == "triplet" and state.best_weights is not None:
+        M.set_weights(encoder, config, state.best_weights)
+    return state
+
+
+def _held_out_accuracy(config: ModelConfig, tokenizer: Tokenizer, weights: dict[str, np.ndarray], split: Split) -> float:
+    """Share of held-out texts whose nearest group (best text) is their own, by the served encoder."""
+    if not split.held_out:
+        return float("nan")
+    encoder = LstmEncoder(config, tokenizer, weights, name="validation")
+    wanted = sorted({g for _, g in split.held_out})
+    texts, owner = [], []
+    for column, g in enumerate(wanted):
+        for text in split.train[g][:5]:
+            texts.append(text)
+            owner.append(column)
+    scores = encoder.encode([t for t, _ in split.held_out]) @ encoder.encode(texts).T  # (queries, texts)
+    by_group = np.full((len(split.held_out), len(wanted)), -2.0, dtype=np.float32)
+    np.maximum.at(by_group.T, np.array(owner), scores.T)
+    gold = np.array([wanted.index(g) for _, g in split.held_out])
+    return float((by_group.argmax(axis=1) == gold).mean())
+
+
+def _save_checkpoint(partial: Path, state: State) -> None:
+    tmp = partial / (CHECKPOINT + ".tmp")
+    with open(tmp, "wb") as file:
+        pickle.dump(dataclasses.replace(state, slots=trax.fastmath.nested_map(np.asarray, state.slots)), file)
+    tmp.replace(partial / CHECKPOINT)  # atomic: a crash never leaves half a checkpoint
+
+
+def _load_checkpoint(partial: Path) -> State | None:
+    path = partial / CHECKPOINT
+    if not path.exists():
+        log.warning("no checkpoint at %s: starting from the beginning", path)
+        return None
+    with open(path, "rb") as file:
+        return pickle.load(file)
+
+
+def _replace_folder(partial: Path, out: Path) -> None:
+    """Swap the finished folder into place; the old model is removed only after."""
+    old = out.with_name(out.name + ".old")
+    if old.exists():
+        shutil.rmtree(old)
+    if out.exists():
+        out.rename(old)
+    partial.rename(out)
+    if old.exists():
+        shutil.rmtree(old)
+    log.info("model written to %s: %s", out, json.dumps({"files": sorted(p.name for p in out.iterdir())}))
