@@ -157,3 +157,25 @@ def test_eval_text_report(faq_file: Path, tmp_path: Path) -> None:
     result = run("eval", "--faq", str(faq_file), "--queries", str(queries), "--threshold", "0.5")
     assert "primary fuzzy threshold 0.5" in result.output
     assert "top1               1.000" in result.output
+
+
+def test_calibrate_on_the_faq(faq_file: Path) -> None:
+    data = json.loads(run("calibrate", "--faq", str(faq_file), "--json").output)
+    assert data["primary"] == "fuzzy" and data["variable"] == "FAQBOT_FUZZY_THRESHOLD"
+    assert data["held_out_queries"] == 14 and 0.0 <= data["threshold"] <= 1.01
+    text = run("calibrate", "--faq", str(faq_file)).output
+    assert text.startswith(f"FAQBOT_FUZZY_THRESHOLD={data['threshold']:g}\n")
+
+
+def test_eval_calibrate_on_the_faq(faq_file: Path, tmp_path: Path) -> None:
+    queries = write(tmp_path / "q.csv", "text,faq_id\nforgot password,reset-password\n")
+    data = json.loads(run("eval", "--faq", str(faq_file), "--queries", str(queries), "--calibrate", "faq",
+                          "--json").output)
+    expected = json.loads(run("calibrate", "--faq", str(faq_file), "--json").output)["threshold"]
+    assert data["calibrated_on"] == "faq" and data["threshold"] == expected
+
+
+def test_broken_model_is_a_clean_error(faq_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "m").mkdir()
+    result = CliRunner().invoke(cli, ["ask", "hi", "--faq", str(faq_file), "--model", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "cannot load the model" in result.output and "config.json: missing" in result.output

@@ -9,6 +9,7 @@ from faqbot.evaluate import (
     QueryFileError,
     calibrate,
     decision_metrics,
+    faq_side_queries,
     load_queries,
     ranking_metrics,
     score_queries,
@@ -105,3 +106,25 @@ def test_load_queries_reports_every_bad_line(tmp_path: Path) -> None:
 def test_load_queries_needs_the_header(tmp_path: Path) -> None:
     with pytest.raises(QueryFileError, match="missing: faq_id"):
         load_queries(write(tmp_path / "q.csv", "text,label\nhi,a\n"), ["a"])
+
+
+def test_faq_side_queries_hide_the_phrasing_or_its_entry(faq_file: Path) -> None:
+    matcher = Matcher(load_faq(faq_file), ConceptEncoder())
+    evaluation = faq_side_queries(matcher)
+    # All 3 entries have 2+ phrasings: 7 phrasings, each asked in scope and out of scope.
+    assert len(evaluation.queries) == 14
+    assert evaluation.gold.tolist() == [0, 0, 0, 1, 1, 2, 2] + [-1] * 7
+    encoder = ConceptEncoder()
+    forgot, others = encoder.encode(["i forgot my password"]), encoder.encode(["how do i reset my password", "pw reset"])
+    assert evaluation.scores.semantic[1, 0] == pytest.approx(float((others @ forgot.T).max()))
+    assert evaluation.scores.semantic[8, 0] == -np.inf  # its entry is hidden out of scope
+    assert np.isfinite(evaluation.scores.semantic[8, 1:]).all()
+
+
+def test_calibrating_on_the_faq_picks_a_usable_threshold(faq_file: Path) -> None:
+    matcher = Matcher(load_faq(faq_file), ConceptEncoder())
+    evaluation = faq_side_queries(matcher)
+    threshold = calibrate(evaluation, matcher.thresholds)
+    best = decision_metrics(evaluation, Thresholds(threshold, matcher.thresholds.fuzzy))["decision_accuracy"]
+    for other in np.linspace(-1, 1.01, 41):
+        assert decision_metrics(evaluation, Thresholds(float(other), matcher.thresholds.fuzzy))["decision_accuracy"] <= best

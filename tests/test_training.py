@@ -1,0 +1,197 @@
+"""The Trax side: loss, training steps, parity with the NumPy encoder, `faqbot train` end to end."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+trax = pytest.importorskip("trax", reason="the train extra is not installed (make test installs it)")
+
+from click.testing import CliRunner  # noqa: E402
+from trax import layers as tl  # noqa: E402
+from trax import optimizers  # noqa: E402
+
+from faqbot.cli import cli  # noqa: E402
+from faqbot.encoder import LstmEncoder, ModelConfig, save_model  # noqa: E402
+from faqbot.tokenizer import PAD, UNK, Tokenizer  # noqa: E402
+from faqbot.training import model as M  # noqa: E402
+from tests.conftest import SMALL_FAQ, write  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_triplet_loss_by_hand() -> None:
+    v1 = np.array([[1.0, 0.0], [0.0, 1.0], [0.6, 0.8]])
+    v2 = np.array([[0.8, 0.6], [0.0, 1.0], [1.0, 0.0]])
+    # scores rows: [.8 0 1], [.6 1 0], [.96 .8 .6]; positives .8 1 .6; mean negatives .5 .3 .88;
+    # closest negative below the positive: 0, .6, none (row 3: both negatives are above .6).
+    # margin .5: closest terms 0, .1, 0; mean terms .2, 0, .78 -> (0.2 + 0.1 + 0.78) / 3
+    assert float(M.triplet_loss(v1, v2, margin=0.5)) == pytest.approx(0.36, abs=1e-6)
+    assert float(M.TripletLoss(0.5)((v1, v2))) == pytest.approx(0.36, abs=1e-6)
+
+
+def test_distill_loss_is_one_minus_cosine() -> None:
+    v = np.array([[1.0, 0.0], [0.0, 1.0]])
+    target = np.array([[1.0, 0.0], [1.0, 0.0]])
+    assert float(M.DistillLoss()((v, target))) == pytest.approx(0.5)
+
+
+def toy_batch(rng: np.random.Generator, vocab: int) -> tuple[np.ndarray, np.ndarray]:
+    anchors = rng.integers(1, vocab, size=(8, 6)).astype(np.int32)
+    positives = anchors.copy()
+    positives[:, -2:] = 0  # a shorter version of the same text is its duplicate
+    return anchors, positives
+
+
+def test_one_step_changes_every_weight_and_lowers_the_loss() -> None:
+    config = ModelConfig(d_model=16, n_layers=2)
+    encoder = M.init_encoder(config, 40, seed=0)
+    before = M.get_weights(encoder, config, 40)
+    model_with_loss = tl.Serial(M.Siamese(encoder), M.TripletLoss(0.25))
+    batch = toy_batch(np.random.default_rng(0), 40)
+    model_with_loss.init(tuple(trax.shapes.signature(x) for x in batch))
+    optimizer = optimizers.Adam(0.01)
+    optimizer.tree_init(model_with_loss.weights)
+    trainer = optimizers.Trainer(model_with_loss, optimizer)
+    key = trax.fastmath.random.get_prng(0)
+    first = float(trainer.one_step(batch, key, step=0)[0])
+    after = M.get_weights(encoder, config, 40)
+    for name in before:  # every weight, including each LSTM layer, moved
+        assert not np.allclose(before[name], after[name]), name
+    for step in range(1, 30):
+        last = float(trainer.one_step(batch, key, step=step)[0])
+    assert last < first
+
+
+def test_the_siamese_branches_share_one_set_of_weights() -> None:
+    config = ModelConfig(d_model=8)
+    encoder = M.init_encoder(config, 20)
+    siamese = M.Siamese(encoder)
+    ids = np.array([[3, 4, 0]], dtype=np.int32)
+    siamese.init((trax.shapes.signature(ids), trax.shapes.signature(ids)))
+    assert len(trax.fastmath.tree_leaves(siamese.weights)) == 3  # embedding, kernel, bias: once
+    v1, v2 = siamese((ids, ids))
+    assert np.allclose(v1, v2)
+
+
+@pytest.mark.parametrize("n_layers", [1, 2])
+def test_numpy_encoder_equals_the_trax_model(tmp_path: Path, n_layers: int) -> None:
+    config = ModelConfig(d_model=32, n_layers=n_layers)
+    vocab = (PAD, UNK, *[f"w{i}" for i in range(50)])
+    encoder = M.init_encoder(config, len(vocab), seed=3)
+    # Exported as float16 (what ships) and loaded back: both sides use the stored weights.
+    save_model(tmp_path / "m", config, Tokenizer("word", vocab), M.get_weights(encoder, config, len(vocab)))
+    served = LstmEncoder.load(tmp_path / "m")
+    M.set_weights(encoder, config, served.weights)
+    lengths = [1, 3, 7, 12, 30]
+    rng = np.random.default_rng(0)
+    ids = np.zeros((len(lengths), 30), dtype=np.int32)
+    for row, n in enumerate(lengths):
+        ids[row, :n] = rng.integers(1, len(vocab), n)
+    trax_vectors = np.asarray(encoder(ids))
+    numpy_vectors = served.encode_ids(ids)
+    assert np.abs(trax_vectors - numpy_vectors).max() <= 1e-5
+    # Batch invariance on the Trax side too: padding never changes an encoding.
+    assert np.allclose(np.asarray(encoder(ids[:1, :1])), trax_vectors[:1], atol=1e-6)
+
+
+def training_files(tmp_path: Path) -> list[str]:
+    faq = write(tmp_path / "faq.yaml", SMALL_FAQ)
+    qqp = write(tmp_path / "quora.tsv", "id\tqid1\tqid2\tquestion1\tquestion2\tis_duplicate\n"
+                "1\t1\t2\tHow do I learn Python?\tWhat is the best way to learn Python?\t1\n"
+                "2\t3\t4\tIs the earth flat?\tHow old is the earth?\t0\n"
+                "3\t5\t6\tHow can I cook rice?\tWhat is the way to cook rice?\t1\n")
+    pairs = write(tmp_path / "pairs.csv", "my laptop is slow,computer runs slowly\nprinter is jammed,paper stuck in printer\n")
+    groups = write(tmp_path / "intents.csv", "text,label\nwake me at 7,alarm\nset an alarm for 7,alarm\n"
+                   "alarm at seven please,alarm\nplay some jazz,music\nput on jazz music,music\nstart jazz,music\n")
+    return [str(faq), str(qqp), str(pairs), str(groups)]
+
+
+def run_cli(*args: str):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_train_from_scratch_then_fine_tune_on_an_faq(tmp_path: Path) -> None:
+    inputs = training_files(tmp_path)
+    out = tmp_path / "model"
+    run_cli("train", *inputs, "--out", str(out), "--steps", "20", "--eval-every", "10", "--batch-size", "4",
+            "--d-model", "16")
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "vocab.txt", "weights.npz"]
+    assert not (tmp_path / "model.partial").exists()
+    record = json.loads((out / "config.json").read_text())["training"]
+    # FAQ entries 3, Quora duplicates 2 (the Earth pair is not one), pairs 2, intents 2
+    assert record["steps"] == 20 and record["groups"] == 3 + 2 + 2 + 2
+    assert [h["step"] for h in record["history"]] == [10, 20]
+    base = LstmEncoder.load(out)
+    assert "python" in base.tokenizer.ids and "globalprotect" not in base.tokenizer.ids
+
+    faq = write(tmp_path / "new.yaml", "faqs:\n  - id: gp\n    question: GlobalProtect keeps disconnecting\n"
+                "    alternates: [globalprotect drops, vpn client disconnects]\n    answer: Update it.\n"
+                "  - id: okta\n    question: Okta push not arriving\n    alternates: [no okta notification]\n"
+                "    answer: Re-enrol.\n")
+    tuned = tmp_path / "tuned"
+    run_cli("train", "--init", str(out), "--faq", str(faq), "--out", str(tuned), "--steps", "5", "--eval-every", "5")
+    adapted = LstmEncoder.load(tuned)
+    # The FAQ's own words got ids of their own; the old ids are unchanged.
+    assert adapted.tokenizer.vocab[: len(base.tokenizer.vocab)] == base.tokenizer.vocab
+    assert adapted.tokenizer.unknown_rate(["globalprotect drops okta"]) == 0.0
+    assert base.tokenizer.unknown_rate(["globalprotect drops okta"]) > 0.5
+    assert adapted.weights["embedding"].shape[0] == len(adapted.tokenizer.vocab)
+
+
+def test_resume_continues_from_the_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faqbot.training import train as training
+
+    inputs = training_files(tmp_path)
+    out = tmp_path / "model"
+    command = ["train", *inputs, "--out", str(out), "--batch-size", "4", "--d-model", "8", "--eval-every", "5",
+               "--steps", "10", "--patience", "100"]
+    real = training._held_out_accuracy
+    calls = []
+
+    def crash_on_second_validation(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed after the step-5 checkpoint was written
+        return real(*args)
+
+    monkeypatch.setattr(training, "_held_out_accuracy", crash_on_second_validation)
+    interrupted = CliRunner().invoke(cli, command)
+    assert interrupted.exit_code == 1 and "Aborted" in interrupted.output
+    partial = tmp_path / "model.partial"
+    assert (partial / training.CHECKPOINT).exists() and not out.exists()
+    run_cli(*command, "--resume")
+    record = json.loads((out / "config.json").read_text())["training"]
+    assert [h["step"] for h in record["history"]] == [5, 10]  # step 5 from the checkpoint, not run again
+    assert len(calls) == 3
+    assert not (out / training.CHECKPOINT).exists() and not partial.exists()
+
+
+def test_bad_training_input_names_file_and_line(tmp_path: Path) -> None:
+    bad = write(tmp_path / "pairs.tsv", "one\ttwo\nonly one column\n")
+    result = CliRunner().invoke(cli, ["train", str(bad), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1
+    assert f"{bad}:2: expected 2 columns (a duplicate pair), found 1" in result.output
+    assert not (tmp_path / "m").exists() and not (tmp_path / "m.partial").exists()
+
+
+def test_serving_never_imports_the_training_stack(tmp_path: Path) -> None:
+    model = tmp_path / "m"
+    config = ModelConfig(d_model=8)
+    vocab = (PAD, UNK, "vpn", "password")
+    save_model(model, config, Tokenizer("word", vocab), M.get_weights(M.init_encoder(config, 4), config, 4))
+    code = (
+        "import sys; from faqbot.cli import main; sys.argv = ['faqbot', 'ask', 'vpn down', '--model', sys.argv[1],"
+        " '--faq', sys.argv[2]]\ntry: main()\nexcept SystemExit: pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'trax', 'jax', 'jaxlib', 'tensorflow', 'torch'})\n"
+        "print('HEAVY', heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(model), str(REPO / "faq_data")],
+                          capture_output=True, text=True, cwd=tmp_path, env={"FAQBOT_INDEX_CACHE": "none", "PATH": ""})
+    assert "HEAVY []" in done.stdout, done.stdout + done.stderr
+    assert "semantic" in done.stdout or "fuzzy" in done.stdout or "don't know" in done.stdout
