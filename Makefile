@@ -5,7 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: run test bench validate clean
+DISTILL := .venv-distill
+TRAIN_DATA := build/train
+TEACHER := build/teacher.npz
+MODEL := faqbot/models/default
+
+.PHONY: run test bench model validate clean
 
 run: $(VENV)/.run-installed
 	$(BIN)/faqbot chat
@@ -15,6 +20,18 @@ test: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run
+
+# The bundled model, end to end (about 15 minutes on 2 cores; needs ../shared/data/train):
+# training inputs -> teacher vectors (all-MiniLM-L6-v2, own venv) -> distilled LSTM.
+model: $(VENV)/.dev-installed $(DISTILL)/.installed
+	$(BIN)/python -m recipes.train_data --out $(TRAIN_DATA)
+	$(DISTILL)/bin/faqbot teacher $(TRAIN_DATA)/*.csv --out $(TEACHER)
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/faqbot train $(TRAIN_DATA)/*.csv --preset distilled --teacher $(TEACHER) --out $(MODEL)
+
+$(DISTILL)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(DISTILL)
+	$(DISTILL)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[distill]'
+	touch $@
 
 validate: $(VENV)/.run-installed
 	$(BIN)/faqbot validate
@@ -31,4 +48,4 @@ $(VENV)/.dev-installed: pyproject.toml | $(VENV)/bin/python
 	touch $@ $(VENV)/.run-installed
 
 clean:
-	rm -rf $(VENV) build .pytest_cache faqbot.egg-info
+	rm -rf $(VENV) $(DISTILL) build .pytest_cache faqbot.egg-info

@@ -30,6 +30,10 @@ fuzzy_option = click.option(
     "--fuzzy-threshold", type=float, default=None,
     help="Minimum fuzzy ratio, 0-1, to answer [env FAQBOT_FUZZY_THRESHOLD].",
 )
+fallback_option = click.option(
+    "--fuzzy-fallback/--no-fuzzy-fallback", default=None,
+    help="Answer by fuzzy matching when the encoder is not confident [env FAQBOT_FUZZY_FALLBACK; default on].",
+)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 model_option = click.option(
     "--model", default=None,
@@ -56,7 +60,8 @@ def build_matcher(config: Settings) -> Matcher:
         encoder = LstmEncoder.load(config.model) if config.model else None
     except ModelError as exc:
         raise click.ClickException(f"cannot load the model: {exc}") from exc
-    thresholds = Thresholds(semantic=config.semantic_threshold, fuzzy=config.fuzzy_threshold)
+    fuzzy = config.fuzzy_threshold if config.fuzzy_fallback else math.inf  # inf: fuzzy never answers
+    thresholds = Thresholds(semantic=config.semantic_threshold, fuzzy=fuzzy)
     return Matcher(faq, encoder, thresholds, index_cache=config.index_cache)
 
 
@@ -87,12 +92,11 @@ def validate(path: Path | None) -> None:
 @model_option
 @semantic_option
 @fuzzy_option
+@fallback_option
 @json_option
-def ask(question: str, faq_path: Path | None, model: str | None, semantic_threshold: float | None,
-        fuzzy_threshold: float | None, as_json: bool) -> None:
+def ask(question: str, as_json: bool, **flags: Any) -> None:
     """Answer one QUESTION from the FAQ."""
-    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
-                      fuzzy_threshold=fuzzy_threshold)
+    config = settings(**flags)
     match = build_matcher(config).match(question)
     click.echo(json.dumps(match_to_json(match), indent=2) if as_json else render_text(match))
 
@@ -102,11 +106,10 @@ def ask(question: str, faq_path: Path | None, model: str | None, semantic_thresh
 @model_option
 @semantic_option
 @fuzzy_option
-def chat(faq_path: Path | None, model: str | None, semantic_threshold: float | None,
-         fuzzy_threshold: float | None) -> None:
+@fallback_option
+def chat(**flags: Any) -> None:
     """Ask questions interactively; a number shows that suggestion. Ctrl-D quits."""
-    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
-                      fuzzy_threshold=fuzzy_threshold)
+    config = settings(**flags)
     matcher = build_matcher(config)
     click.echo(f"faqbot: {len(matcher.faq)} entries from {config.faq_path}. Ask a question; Ctrl-D or Ctrl-C quits.")
     suggestions: list = []
@@ -136,22 +139,21 @@ def chat(faq_path: Path | None, model: str | None, semantic_threshold: float | N
 @model_option
 @semantic_option
 @fuzzy_option
+@fallback_option
 @click.option("--sweep", "do_sweep", is_flag=True, help="Also report metrics across thresholds.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG of the metrics against the threshold.")
 @click.option("--latency-sample", type=click.IntRange(1), default=300, show_default=True,
               help="Queries timed one by one through the served path.")
 @json_option
-def eval_command(faq_path: Path | None, queries: Path, threshold: float | None, calibrate: str | None,
-                 model: str | None, semantic_threshold: float | None, fuzzy_threshold: float | None,
-                 do_sweep: bool, plot: Path | None, latency_sample: int, as_json: bool) -> None:
+def eval_command(queries: Path, threshold: float | None, calibrate: str | None, do_sweep: bool,
+                 plot: Path | None, latency_sample: int, as_json: bool, **flags: Any) -> None:
     """Measure the served pipeline on labelled queries."""
     from faqbot import evaluate
 
     if threshold is not None and calibrate is not None:
         raise click.UsageError("give --threshold or --calibrate, not both")
-    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
-                      fuzzy_threshold=fuzzy_threshold)
+    config = settings(**flags)
     matcher = build_matcher(config)
     ids = list(matcher.faq.by_id)
     try:
@@ -189,14 +191,13 @@ def eval_command(faq_path: Path | None, queries: Path, threshold: float | None, 
 @model_option
 @semantic_option
 @fuzzy_option
+@fallback_option
 @json_option
-def calibrate(faq_path: Path | None, model: str | None, semantic_threshold: float | None,
-              fuzzy_threshold: float | None, as_json: bool) -> None:
+def calibrate(as_json: bool, **flags: Any) -> None:
     """Choose the answer threshold from the FAQ alone (held-out phrasings)."""
     from faqbot import evaluate
 
-    config = settings(faq_path=faq_path, model=model, semantic_threshold=semantic_threshold,
-                      fuzzy_threshold=fuzzy_threshold)
+    config = settings(**flags)
     matcher = build_matcher(config)
     tuning = evaluate.faq_side_queries(matcher)
     if not tuning.queries:

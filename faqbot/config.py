@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     fuzzy_threshold: float = Field(
         0.90, ge=0.0, le=1.0, description="Minimum rapidfuzz ratio (0-1) to answer when the encoder does not."
     )
+    fuzzy_fallback: bool = Field(True, description="Answer by fuzzy matching when the encoder is not confident.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Python logging level."
     )

@@ -179,3 +179,11 @@ def test_broken_model_is_a_clean_error(faq_file: Path, tmp_path: Path) -> None:
     (tmp_path / "m").mkdir()
     result = CliRunner().invoke(cli, ["ask", "hi", "--faq", str(faq_file), "--model", str(tmp_path / "m")])
     assert result.exit_code == 1 and "cannot load the model" in result.output and "config.json: missing" in result.output
+
+
+def test_fuzzy_fallback_can_be_switched_off(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    question = ["ask", "I forgot my password!!", "--faq", str(faq_file), "--json"]
+    assert json.loads(run(*question).output)["method"] == "fuzzy"
+    assert json.loads(run(*question, "--no-fuzzy-fallback").output)["method"] == "none"
+    monkeypatch.setenv("FAQBOT_FUZZY_FALLBACK", "false")
+    assert json.loads(run(*question).output)["method"] == "none"

@@ -195,3 +195,16 @@ def test_serving_never_imports_the_training_stack(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=tmp_path, env={"FAQBOT_INDEX_CACHE": "none", "PATH": ""})
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
     assert "semantic" in done.stdout or "fuzzy" in done.stdout or "don't know" in done.stdout
+
+
+def test_fine_tuning_starts_from_the_given_model(tmp_path: Path) -> None:
+    inputs = training_files(tmp_path)
+    base_dir, tuned_dir = tmp_path / "base", tmp_path / "tuned"
+    run_cli("train", *inputs, "--out", str(base_dir), "--steps", "3", "--batch-size", "4", "--d-model", "8")
+    # A vanishing learning rate: the tuned weights must still be the base model's.
+    run_cli("train", "--init", str(base_dir), "--faq", inputs[0], "--out", str(tuned_dir), "--steps", "1",
+            "--learning-rate", "1e-12", "--float32")
+    base, tuned = LstmEncoder.load(base_dir), LstmEncoder.load(tuned_dir)
+    rows = len(base.tokenizer.vocab)
+    assert np.allclose(tuned.weights["embedding"][:rows], base.weights["embedding"], atol=1e-3)
+    assert np.allclose(tuned.weights["lstm0/kernel"], base.weights["lstm0/kernel"], atol=1e-3)

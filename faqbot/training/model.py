@@ -88,7 +88,10 @@ def get_weights(encoder: tl.Layer, config: ModelConfig, vocab_size: int) -> dict
 
 
 def set_weights(encoder: tl.Layer, config: ModelConfig, weights: dict[str, np.ndarray]) -> None:
-    """Load named weights (e.g. from a model folder) into an initialised Trax encoder."""
-    names = list(config.weight_shapes(weights["embedding"].shape[0]))
-    arrays = [jnp.asarray(weights[name], dtype=jnp.float32) for name in names]
+    """Load named weights into an initialised Trax encoder; names not given keep their value
+    (a teacher initialises only the embedding)."""
+    current = trax.fastmath.tree_leaves(encoder.weights)
+    names = list(config.weight_shapes(current[0].shape[0]))
+    arrays = [jnp.asarray(weights[name], dtype=jnp.float32) if name in weights else leaf
+              for name, leaf in zip(names, current)]
     encoder.weights = trax.fastmath.tree_unflatten(arrays, encoder.weights)[0]

@@ -207,11 +207,13 @@ def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: To
     model_with_loss = tl.Serial(body, loss_layer)
     batches = _batches(phase, tokenizer, options, split, rng, teacher)
     first = next(batches)
+    vocab_size = len(tokenizer.vocab)
+    current = M.get_weights(encoder, config, vocab_size)
     model_with_loss.init(tuple(trax.shapes.signature(x) for x in first))
+    M.set_weights(encoder, config, current)  # init of a new combinator re-draws shared sublayers' weights
     optimizer = optimizers.Adam(options.learning_rate)
     optimizer.tree_init(model_with_loss.weights)
     trainer = optimizers.Trainer(model_with_loss, optimizer)
-    vocab_size = len(tokenizer.vocab)
     if state is None or state.phase != phase:
         state = State(phase, 0, M.get_weights(encoder, config, vocab_size), optimizer.slots, rng.bit_generator.state)
     else:
