@@ -227,10 +227,13 @@ def calibrate(as_json: bool, **flags: Any) -> None:
               help="Named recipe [default: finetune with --init, else design].")
 @click.option("--teacher", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Teacher vectors from `faqbot teacher`, for distillation.")
-@click.option("--steps", type=click.IntRange(1), default=None, help="Triplet-loss steps.")
+@click.option("--steps", type=click.IntRange(0), default=None, help="Triplet-loss steps (0: distillation only).")
 @click.option("--distill-steps", type=click.IntRange(0), default=None, help="Distillation steps (needs --teacher).")
 @click.option("--batch-size", type=click.IntRange(2), default=None)
-@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None)
+@click.option("--learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Adam learning rate of the triplet phase.")
+@click.option("--distill-learning-rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Adam learning rate of the distillation phase.")
 @click.option("--margin", type=click.FloatRange(min=0), default=None, help="Triplet margin alpha [0.25].")
 @click.option("--eval-every", type=click.IntRange(1), default=None, help="Steps between validations.")
 @click.option("--patience", type=click.IntRange(1), default=None, help="Validations without progress before stopping.")

@@ -208,3 +208,58 @@ def test_fine_tuning_starts_from_the_given_model(tmp_path: Path) -> None:
     rows = len(base.tokenizer.vocab)
     assert np.allclose(tuned.weights["embedding"][:rows], base.weights["embedding"], atol=1e-3)
     assert np.allclose(tuned.weights["lstm0/kernel"], base.weights["lstm0/kernel"], atol=1e-3)
+
+
+def write_teacher(path: Path, texts: list[str], dims: int) -> Path:
+    """A stand-in for `faqbot teacher` output: random unit targets, a tiny WordPiece vocabulary."""
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(len(texts), dims))
+    vocab = [PAD, UNK, *sorted({w for t in texts for w in t.split()}), "##s"]
+    np.savez(path, texts=np.array(texts), vectors=vectors / np.linalg.norm(vectors, axis=1, keepdims=True),
+             vocab=np.array(vocab), embedding=rng.normal(0, 0.1, (len(vocab), dims)))
+    return path
+
+
+def test_distillation_then_triplet_with_a_wordpiece_student(tmp_path: Path) -> None:
+    inputs = training_files(tmp_path)
+    texts = ["how do i learn python", "what is the best way to learn python", "wake me at 7", "play some jazz"]
+    teacher = write_teacher(tmp_path / "teacher.npz", texts, dims=8)
+    out = tmp_path / "model"
+    run_cli("train", *inputs, "--preset", "distilled", "--teacher", str(teacher), "--distill-steps", "6",
+            "--steps", "4", "--eval-every", "2", "--batch-size", "4", "--d-model", "8", "--out", str(out))
+    record = json.loads((out / "config.json").read_text())["training"]
+    assert [(h["phase"], h["step"]) for h in record["history"]] == [
+        ("distill", 2), ("distill", 4), ("distill", 6), ("triplet", 2), ("triplet", 4)]
+    encoder = LstmEncoder.load(out)
+    assert encoder.config.tokenizer == "wordpiece" and "python" in encoder.tokenizer.ids
+    assert encoder.tokenizer.tokens("pythons") == ["python", "##s"]
+
+
+def test_distillation_only_keeps_the_last_weights(tmp_path: Path) -> None:
+    inputs = training_files(tmp_path)
+    teacher = write_teacher(tmp_path / "teacher.npz", ["learn python", "play jazz", "wake me"], dims=8)
+    run_cli("train", *inputs, "--preset", "distilled", "--teacher", str(teacher), "--distill-steps", "3",
+            "--steps", "0", "--eval-every", "3", "--batch-size", "2", "--d-model", "8", "--out", str(tmp_path / "m"))
+    history = json.loads((tmp_path / "m" / "config.json").read_text())["training"]["history"]
+    assert [h["phase"] for h in history] == ["distill"]
+
+
+def test_nothing_to_train_is_an_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["train", *training_files(tmp_path), "--steps", "0", "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "nothing to train" in result.output
+
+
+def test_wordpiece_needs_a_teacher_or_a_base_model(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["train", *training_files(tmp_path), "--tokenizer", "wordpiece",
+                                      "--out", str(tmp_path / "m")])
+    assert result.exit_code == 1 and "give --teacher or --init" in result.output
+
+
+def test_pca_keeps_the_main_directions() -> None:
+    from faqbot.training.teacher import pca
+
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=(200, 1)) @ np.array([[3.0, 4.0, 0.0]]) / 5.0
+    reduced = pca(signal + rng.normal(0, 0.01, (200, 3)), dims=1)
+    assert reduced.shape == (200, 1)
+    assert abs(np.corrcoef(reduced[:, 0], signal[:, 0])[0, 1]) > 0.99

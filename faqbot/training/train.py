@@ -40,11 +40,12 @@ CHECKPOINT = "checkpoint.pkl"
 class TrainOptions:
     """How to train; the model's shape is a `ModelConfig`."""
 
-    steps: int = 2000
+    steps: int = 2000  # triplet-loss steps; 0 with a teacher: distillation only
     batch_size: int = 128
     learning_rate: float = 1e-3
     margin: float = 0.25
     distill_steps: int = 0  # needs a teacher file
+    distill_learning_rate: float = 1e-2
     eval_every: int = 100
     patience: int = 5  # evaluations without a better held-out accuracy before stopping
     seed: int = 0
@@ -56,7 +57,7 @@ class TrainOptions:
 # loss only); "distilled" adds sub-words and a teacher; "finetune" adapts a model to an FAQ.
 PRESETS: dict[str, tuple[ModelConfig, TrainOptions]] = {
     "design": (ModelConfig(tokenizer="word"), TrainOptions(steps=2000, batch_size=128)),
-    "distilled": (ModelConfig(tokenizer="wordpiece"), TrainOptions(distill_steps=3000, steps=1000, batch_size=128)),
+    "distilled": (ModelConfig(tokenizer="wordpiece"), TrainOptions(distill_steps=6000, steps=0, batch_size=128)),
     "finetune": (ModelConfig(), TrainOptions(steps=300, batch_size=64, eval_every=50, patience=3)),
 }
 
@@ -121,10 +122,14 @@ def train(
     else:
         M.set_weights(encoder, config, state.weights)
         rng.bit_generator.state = state.rng
-    if teacher is not None and options.distill_steps and (state is None or state.phase == "distill"):
+    distill = teacher is not None and options.distill_steps > 0
+    if not distill and options.steps == 0:
+        raise DataError("nothing to train: give --steps, or --distill-steps with --teacher")
+    if distill and (state is None or state.phase == "distill"):
         state = _run_phase("distill", encoder, config, tokenizer, options, split, partial, rng, state, teacher)
-        state = None  # the triplet phase starts with fresh optimizer slots
-    final = _run_phase("triplet", encoder, config, tokenizer, options, split, partial, rng, state, None)
+    final = state
+    if options.steps:
+        final = _run_phase("triplet", encoder, config, tokenizer, options, split, partial, rng, state, None)
     record = {
         "inputs": inputs,
         "init": str(init) if init else None,
@@ -138,7 +143,9 @@ def train(
         "seconds": round(time.time() - started, 1),
         "history": final.history,
     }
-    save_model(partial, config, tokenizer, final.best_weights or final.weights, record, float16=options.float16)
+    # Triplet training keeps its best held-out checkpoint; distillation its last (lowest loss).
+    weights = final.best_weights if final.phase == "triplet" and final.best_weights else final.weights
+    save_model(partial, config, tokenizer, weights, record, float16=options.float16)
     (partial / CHECKPOINT).unlink(missing_ok=True)
     _replace_folder(partial, out)
     return record
@@ -211,11 +218,13 @@ def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: To
     current = M.get_weights(encoder, config, vocab_size)
     model_with_loss.init(tuple(trax.shapes.signature(x) for x in first))
     M.set_weights(encoder, config, current)  # init of a new combinator re-draws shared sublayers' weights
-    optimizer = optimizers.Adam(options.learning_rate)
+    optimizer = optimizers.Adam(options.distill_learning_rate if phase == "distill" else options.learning_rate)
     optimizer.tree_init(model_with_loss.weights)
     trainer = optimizers.Trainer(model_with_loss, optimizer)
-    if state is None or state.phase != phase:
-        state = State(phase, 0, M.get_weights(encoder, config, vocab_size), optimizer.slots, rng.bit_generator.state)
+    if state is None or state.phase != phase:  # a new phase: fresh optimizer slots, history carried on
+        history = list(state.history) if state is not None else []
+        state = State(phase, 0, M.get_weights(encoder, config, vocab_size), optimizer.slots,
+                      rng.bit_generator.state, history=history)
     else:
         trainer.slots = state.slots
     total = options.distill_steps if phase == "distill" else options.steps
