@@ -261,8 +261,9 @@ def train(inputs: tuple[str, ...], out: Path, faq_path: Path | None, init: Path 
         record = run_training(specs, out, model_config, options, init=init, teacher_path=teacher, resume=resume)
     except (DataError, ModelError) as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"{out}: held-out accuracy {record['best_held_out_accuracy']:.3f} after {record['steps']} steps"
-               f" in {record['seconds']:.0f} s")
+    best = record["best_held_out"]
+    score = f"held-out accuracy {best['accuracy']:.3f}, loss {best['loss']:.4f}" if best else "nothing held out"
+    click.echo(f"{out}: {score} after {record['steps']} steps in {record['seconds']:.0f} s")
 
 
 @cli.command()

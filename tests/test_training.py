@@ -151,7 +151,7 @@ def test_resume_continues_from_the_checkpoint(tmp_path: Path, monkeypatch: pytes
     out = tmp_path / "model"
     command = ["train", *inputs, "--out", str(out), "--batch-size", "4", "--d-model", "8", "--eval-every", "5",
                "--steps", "10", "--patience", "100"]
-    real = training._held_out_accuracy
+    real = training._validate
     calls = []
 
     def crash_on_second_validation(*args):
@@ -160,7 +160,7 @@ def test_resume_continues_from_the_checkpoint(tmp_path: Path, monkeypatch: pytes
             raise KeyboardInterrupt  # killed after the step-5 checkpoint was written
         return real(*args)
 
-    monkeypatch.setattr(training, "_held_out_accuracy", crash_on_second_validation)
+    monkeypatch.setattr(training, "_validate", crash_on_second_validation)
     interrupted = CliRunner().invoke(cli, command)
     assert interrupted.exit_code == 1 and "Aborted" in interrupted.output
     partial = tmp_path / "model.partial"
@@ -263,3 +263,22 @@ def test_pca_keeps_the_main_directions() -> None:
     reduced = pca(signal + rng.normal(0, 0.01, (200, 3)), dims=1)
     assert reduced.shape == (200, 1)
     assert abs(np.corrcoef(reduced[:, 0], signal[:, 0])[0, 1]) > 0.99
+
+
+def test_pairs_only_data_has_nothing_held_out_and_trains_to_the_end(tmp_path: Path) -> None:
+    pairs = write(tmp_path / "p.tsv", "".join(f"question {i} a\tquestion {i} b\n" for i in range(6)))
+    out = tmp_path / "m"
+    run_cli("train", str(pairs), "--out", str(out), "--steps", "6", "--eval-every", "2", "--patience", "1",
+            "--batch-size", "3", "--d-model", "8")
+    record = json.loads((out / "config.json").read_text())["training"]
+    assert [h["step"] for h in record["history"]] == [2, 4, 6]  # no early stop on a missing metric
+    assert record["best_held_out"] is None and "held_out_accuracy" not in record["history"][0]
+
+
+def test_validation_prefers_accuracy_then_lower_loss() -> None:
+    from faqbot.training.train import Validation
+
+    assert Validation(0.8, 0.3).better_than(None)
+    assert Validation(0.8, 0.3).better_than(Validation(0.7, 0.1))
+    assert Validation(0.8, 0.2).better_than(Validation(0.8, 0.3))
+    assert not Validation(0.8, 0.3).better_than(Validation(0.8, 0.3))

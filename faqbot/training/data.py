@@ -153,7 +153,7 @@ class Split:
     held_out: list[tuple[str, int]]  # (text, index into train)
 
 
-def hold_out(groups: list[list[str]], rng: np.random.Generator, max_queries: int = 500, fraction: float = 0.1) -> Split:
+def hold_out(groups: list[list[str]], rng: np.random.Generator, max_queries: int = 500, fraction: float = 0.2) -> Split:
     """Hold out one text of some groups with >= 3 texts (so 2 remain to train on)."""
     eligible = [i for i, g in enumerate(groups) if len(g) >= 3]
     count = min(max_queries, max(1, int(len(eligible) * fraction))) if eligible else 0

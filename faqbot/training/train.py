@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import math
 import pickle
 import shutil
 import time
@@ -80,6 +81,17 @@ class Teacher:
             raise DataError(f"{path}: not a teacher file made by `faqbot teacher` ({exc})") from exc
 
 
+@dataclasses.dataclass(frozen=True)
+class Validation:
+    """Held-out results: retrieval accuracy first, the triplet loss to break its ties."""
+
+    accuracy: float
+    loss: float
+
+    def better_than(self, other: Validation | None) -> bool:
+        return other is None or (self.accuracy, -self.loss) > (other.accuracy, -other.loss)
+
+
 @dataclasses.dataclass
 class State:
     """Everything a checkpoint holds, so --resume continues exactly."""
@@ -89,7 +101,7 @@ class State:
     weights: dict[str, np.ndarray]
     slots: Any
     rng: dict
-    best_accuracy: float = -1.0
+    best: Validation | None = None
     best_weights: dict[str, np.ndarray] | None = None
     stale_evals: int = 0
     history: list[dict] = dataclasses.field(default_factory=list)
@@ -138,7 +150,7 @@ def train(
         "groups": len(split.train),
         "texts": sum(map(len, split.train)),
         "held_out": len(split.held_out),
-        "best_held_out_accuracy": final.best_accuracy,
+        "best_held_out": dataclasses.asdict(final.best) if final.best else None,
         "steps": final.step,
         "seconds": round(time.time() - started, 1),
         "history": final.history,
@@ -218,7 +230,8 @@ def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: To
     current = M.get_weights(encoder, config, vocab_size)
     model_with_loss.init(tuple(trax.shapes.signature(x) for x in first))
     M.set_weights(encoder, config, current)  # init of a new combinator re-draws shared sublayers' weights
-    optimizer = optimizers.Adam(options.distill_learning_rate if phase == "distill" else options.learning_rate)
+    rate = options.distill_learning_rate if phase == "distill" else options.learning_rate
+    optimizer = optimizers.Adam(rate)
     optimizer.tree_init(model_with_loss.weights)
     trainer = optimizers.Trainer(model_with_loss, optimizer)
     if state is None or state.phase != phase:  # a new phase: fresh optimizer slots, history carried on
@@ -232,27 +245,29 @@ def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: To
     bar = tqdm(total=total, initial=state.step, desc=phase, unit="step", dynamic_ncols=True)
     batch, losses, tick = first, [], time.time()
     while state.step < total:
-        loss, _ = trainer.one_step(batch, key, step=state.step)
+        loss, _ = trainer.one_step(batch, key, step=state.step, learning_rate=_cosine(rate, state.step, total))
         losses.append(float(loss))
         state.step += 1
         bar.update(1)
         if state.step % options.eval_every == 0 or state.step == total:
             pairs_per_s = options.batch_size * len(losses) / (time.time() - tick)
             state.weights = M.get_weights(encoder, config, vocab_size)
-            accuracy = _held_out_accuracy(config, tokenizer, state.weights, split)
+            check = _validate(config, tokenizer, state.weights, split, options.margin)
             row = {"phase": phase, "step": state.step, "loss": float(np.mean(losses)),
-                   "held_out_accuracy": accuracy, "pairs_per_s": round(pairs_per_s, 1)}
+                   **({"held_out_accuracy": check.accuracy, "held_out_loss": check.loss} if check else {}),
+                   "pairs_per_s": round(pairs_per_s, 1)}
             state.history.append(row)
-            bar.set_postfix(loss=f"{row['loss']:.4f}", acc=f"{accuracy:.3f}", pairs_s=f"{pairs_per_s:.0f}")
-            if accuracy > state.best_accuracy:
-                state.best_accuracy, state.best_weights, state.stale_evals = accuracy, state.weights, 0
+            shown = {"acc": f"{check.accuracy:.3f}", "val_loss": f"{check.loss:.4f}"} if check else {}
+            bar.set_postfix(loss=f"{row['loss']:.4f}", **shown, pairs_s=f"{pairs_per_s:.0f}")
+            if check is None or check.better_than(state.best):  # nothing held out: the latest is best
+                state.best, state.best_weights, state.stale_evals = check, state.weights, 0
             else:
                 state.stale_evals += 1
             state.slots, state.rng = optimizer.slots, rng.bit_generator.state
             _save_checkpoint(partial, state)
             losses, tick = [], time.time()
             if phase == "triplet" and state.stale_evals >= options.patience:
-                log.info("early stop at step %d: no better held-out accuracy in %d evaluations",
+                log.info("early stop at step %d: held-out accuracy and loss not better in %d evaluations",
                          state.step, options.patience)
                 break
         batch = next(batches)
@@ -263,10 +278,21 @@ def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: To
     return state
 
 
-def _held_out_accuracy(config: ModelConfig, tokenizer: Tokenizer, weights: dict[str, np.ndarray], split: Split) -> float:
-    """Share of held-out texts whose nearest group (best text) is their own, by the served encoder."""
-    if not split.held_out:
-        return float("nan")
+def _cosine(rate: float, step: int, total: int) -> float:
+    """Cosine decay from `rate` to 0 over the phase: big steps early, settling at the end."""
+    return rate * 0.5 * (1.0 + math.cos(math.pi * step / total))
+
+
+def _validate(config: ModelConfig, tokenizer: Tokenizer, weights: dict[str, np.ndarray], split: Split,
+              margin: float) -> Validation | None:
+    """Score the held-out texts with the served (NumPy) encoder.
+
+    Accuracy: the share of held-out texts whose nearest group (by its best text) is their own.
+    Loss: the triplet loss of (held-out text, a training text of its group) pairs, one
+    batch, every row from a different group.
+    """
+    if len(split.held_out) < 2:
+        return None
     encoder = LstmEncoder(config, tokenizer, weights, name="validation")
     wanted = sorted({g for _, g in split.held_out})
     texts, owner = [], []
@@ -274,11 +300,16 @@ def _held_out_accuracy(config: ModelConfig, tokenizer: Tokenizer, weights: dict[
         for text in split.train[g][:5]:
             texts.append(text)
             owner.append(column)
-    scores = encoder.encode([t for t, _ in split.held_out]) @ encoder.encode(texts).T  # (queries, texts)
+    queries = encoder.encode([t for t, _ in split.held_out])
+    scores = queries @ encoder.encode(texts).T  # (queries, texts)
     by_group = np.full((len(split.held_out), len(wanted)), -2.0, dtype=np.float32)
     np.maximum.at(by_group.T, np.array(owner), scores.T)
     gold = np.array([wanted.index(g) for _, g in split.held_out])
-    return float((by_group.argmax(axis=1) == gold).mean())
+    positives = encoder.encode([split.train[g][0] for _, g in split.held_out])
+    return Validation(
+        accuracy=float((by_group.argmax(axis=1) == gold).mean()),
+        loss=float(M.triplet_loss(queries, positives, margin)),
+    )
 
 
 def _save_checkpoint(partial: Path, state: State) -> None:
