@@ -29,7 +29,7 @@ SUGGESTIONS = 3
 class Thresholds:
     """Minimum scores to answer: cosine for the encoder, ratio in [0, 1] for fuzzy."""
 
-    semantic: float = 0.80
+    semantic: float = 0.62
     fuzzy: float = 0.90
 
 

@@ -58,8 +58,11 @@ class TrainOptions:
 # loss only); "distilled" adds sub-words and a teacher; "finetune" adapts a model to an FAQ.
 PRESETS: dict[str, tuple[ModelConfig, TrainOptions]] = {
     "design": (ModelConfig(tokenizer="word"), TrainOptions(steps=2000, batch_size=128)),
-    "distilled": (ModelConfig(tokenizer="wordpiece"), TrainOptions(distill_steps=6000, steps=0, batch_size=128)),
-    "finetune": (ModelConfig(), TrainOptions(steps=300, batch_size=64, eval_every=50, patience=3)),
+    "distilled": (ModelConfig(tokenizer="wordpiece"),
+                  TrainOptions(distill_steps=3000, steps=0, batch_size=128, eval_every=500)),
+    # Margin 0.5 measured better than 0.25 for FAQ fine-tuning: Banking77 FAQ-5 top-1 0.710-0.713
+    # over three seeds, against 0.693-0.707 with 0.25 (measured on the bundled model).
+    "finetune": (ModelConfig(), TrainOptions(steps=300, batch_size=64, eval_every=50, patience=3, margin=0.5)),
 }
 
 
