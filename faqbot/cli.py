@@ -1,4 +1,5 @@
-"""The `faqbot` command line: validate, ask, chat and eval on a local FAQ."""
+"""The `faqbot` command line: validate, ask, chat, eval and calibrate on a local FAQ; train
+and teacher for the encoder (their heavy imports happen inside those commands only)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from faqbot.config import Settings
 from faqbot.encoder import LstmEncoder, ModelError
 from faqbot.faq import FaqError, load_faq
-from faqbot.matcher import Matcher, Thresholds
+from faqbot.matcher import Matcher, Suggestion, Thresholds
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_text
 
 faq_option = click.option(
@@ -112,7 +113,7 @@ def chat(**flags: Any) -> None:
     config = settings(**flags)
     matcher = build_matcher(config)
     click.echo(f"faqbot: {len(matcher.faq)} entries from {config.faq_path}. Ask a question; Ctrl-D or Ctrl-C quits.")
-    suggestions: list = []
+    suggestions: list[Suggestion] = []
     while True:
         try:
             line = input("you> ").strip()

@@ -236,12 +236,15 @@ def test_distillation_then_triplet_with_a_wordpiece_student(tmp_path: Path) -> N
 
 
 def test_distillation_only_keeps_the_last_weights(tmp_path: Path) -> None:
-    inputs = training_files(tmp_path)
+    many = "".join(f"topic {g} way {t},label{g}\n" for g in range(10) for t in range(3))
+    inputs = [*training_files(tmp_path), str(write(tmp_path / "many.csv", "text,label\n" + many))]
     teacher = write_teacher(tmp_path / "teacher.npz", ["learn python", "play jazz", "wake me"], dims=8)
     run_cli("train", *inputs, "--preset", "distilled", "--teacher", str(teacher), "--distill-steps", "3",
             "--steps", "0", "--eval-every", "3", "--batch-size", "2", "--d-model", "8", "--out", str(tmp_path / "m"))
-    history = json.loads((tmp_path / "m" / "config.json").read_text())["training"]["history"]
-    assert [h["phase"] for h in history] == ["distill"]
+    record = json.loads((tmp_path / "m" / "config.json").read_text())["training"]
+    assert [h["phase"] for h in record["history"]] == ["distill"]
+    last = record["history"][-1]
+    assert record["best_held_out"] == {"accuracy": last["held_out_accuracy"], "loss": last["held_out_loss"]}
 
 
 def test_nothing_to_train_is_an_error(tmp_path: Path) -> None:

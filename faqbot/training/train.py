@@ -57,7 +57,8 @@ class TrainOptions:
 # Named recipes. "design" is the Siamese LSTM exactly as designed (word vocabulary, triplet
 # loss only); "distilled" adds sub-words and a teacher; "finetune" adapts a model to an FAQ.
 PRESETS: dict[str, tuple[ModelConfig, TrainOptions]] = {
-    "design": (ModelConfig(tokenizer="word"), TrainOptions(steps=2000, batch_size=128)),
+    # Learning rate 0.01: Banking77 FAQ-5 zero-shot top-1 0.375 against 0.109 with 0.001.
+    "design": (ModelConfig(tokenizer="word"), TrainOptions(steps=2000, batch_size=128, learning_rate=0.01)),
     "distilled": (ModelConfig(tokenizer="wordpiece"),
                   TrainOptions(distill_steps=3000, steps=0, batch_size=128, eval_every=500)),
     # Margin 0.5 measured better than 0.25 for FAQ fine-tuning: Banking77 FAQ-5 top-1 0.710-0.713
@@ -153,14 +154,12 @@ def train(
         "groups": len(split.train),
         "texts": sum(map(len, split.train)),
         "held_out": len(split.held_out),
-        "best_held_out": dataclasses.asdict(final.best) if final.best else None,
+        "best_held_out": dataclasses.asdict(final.best) if final.best else None,  # of the exported weights
         "steps": final.step,
         "seconds": round(time.time() - started, 1),
         "history": final.history,
     }
-    # Triplet training keeps its best held-out checkpoint; distillation its last (lowest loss).
-    weights = final.best_weights if final.phase == "triplet" and final.best_weights else final.weights
-    save_model(partial, config, tokenizer, weights, record, float16=options.float16)
+    save_model(partial, config, tokenizer, final.best_weights, record, float16=options.float16)
     (partial / CHECKPOINT).unlink(missing_ok=True)
     _replace_folder(partial, out)
     return record
@@ -262,7 +261,9 @@ def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: To
             state.history.append(row)
             shown = {"acc": f"{check.accuracy:.3f}", "val_loss": f"{check.loss:.4f}"} if check else {}
             bar.set_postfix(loss=f"{row['loss']:.4f}", **shown, pairs_s=f"{pairs_per_s:.0f}")
-            if check is None or check.better_than(state.best):  # nothing held out: the latest is best
+            # Distillation follows its loss, so its latest weights are its best; so are those of a
+            # run with nothing held out. Triplet training keeps its best held-out checkpoint.
+            if phase == "distill" or check is None or check.better_than(state.best):
                 state.best, state.best_weights, state.stale_evals = check, state.weights, 0
             else:
                 state.stale_evals += 1
