@@ -42,6 +42,13 @@ model_option = click.option(
 )
 
 
+def pipeline_options(command: Any) -> Any:
+    """The options that configure the served pipeline, shared by every command that matches."""
+    for option in reversed((faq_option, model_option, semantic_option, fuzzy_option, fallback_option)):
+        command = option(command)
+    return command
+
+
 def settings(**flags: Any) -> Settings:
     """Environment and .env, overridden by the flags that were given."""
     try:
@@ -89,11 +96,7 @@ def validate(path: Path | None) -> None:
 
 @cli.command()
 @click.argument("question")
-@faq_option
-@model_option
-@semantic_option
-@fuzzy_option
-@fallback_option
+@pipeline_options
 @json_option
 def ask(question: str, as_json: bool, **flags: Any) -> None:
     """Answer one QUESTION from the FAQ."""
@@ -103,11 +106,7 @@ def ask(question: str, as_json: bool, **flags: Any) -> None:
 
 
 @cli.command()
-@faq_option
-@model_option
-@semantic_option
-@fuzzy_option
-@fallback_option
+@pipeline_options
 def chat(**flags: Any) -> None:
     """Ask questions interactively; a number shows that suggestion. Ctrl-D quits."""
     config = settings(**flags)
@@ -131,16 +130,12 @@ def chat(**flags: Any) -> None:
 
 
 @cli.command(name="eval")
-@faq_option
+@pipeline_options
 @click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="CSV with header text,faq_id; an empty faq_id means out of scope.")
 @click.option("--threshold", type=float, default=None, help="Primary matcher's threshold (default: configured).")
 @click.option("--calibrate", default=None,
               help="Choose the threshold (max decision accuracy) on this queries CSV, or on the FAQ itself: 'faq'.")
-@model_option
-@semantic_option
-@fuzzy_option
-@fallback_option
 @click.option("--sweep", "do_sweep", is_flag=True, help="Also report metrics across thresholds.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write a PNG of the metrics against the threshold.")
@@ -188,11 +183,7 @@ def eval_command(queries: Path, threshold: float | None, calibrate: str | None, 
 
 
 @cli.command()
-@faq_option
-@model_option
-@semantic_option
-@fuzzy_option
-@fallback_option
+@pipeline_options
 @json_option
 def calibrate(as_json: bool, **flags: Any) -> None:
     """Choose the answer threshold from the FAQ alone (held-out phrasings)."""

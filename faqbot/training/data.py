@@ -96,26 +96,27 @@ def _qqp_rows(path: Path, problems: list[str]) -> Iterator[tuple[str, str]]:
             yield row[3], row[4]
 
 
-def _pair_rows(path: Path, problems: list[str]) -> Iterator[tuple[str, str]]:
-    for line, row in _open_csv(path, "," if path.suffix == ".csv" else "\t"):
+def _two_columns(path: Path, rows: Iterator[tuple[int, list[str]]], columns: str, empty: str,
+                 problems: list[str]) -> Iterator[tuple[str, str]]:
+    """Rows of exactly two non-empty cells; the others become problems naming their line."""
+    for line, row in rows:
         if len(row) != 2:
-            problems.append(f"{path}:{line}: expected 2 columns (a duplicate pair), found {len(row)}")
+            problems.append(f"{path}:{line}: expected 2 columns ({columns}), found {len(row)}")
         elif not row[0].strip() or not row[1].strip():
-            problems.append(f"{path}:{line}: empty text")
+            problems.append(f"{path}:{line}: {empty}")
         else:
             yield row[0], row[1]
+
+
+def _pair_rows(path: Path, problems: list[str]) -> Iterator[tuple[str, str]]:
+    rows = _open_csv(path, "," if path.suffix == ".csv" else "\t")
+    return _two_columns(path, rows, "a duplicate pair", "empty text", problems)
 
 
 def _group_rows(path: Path, problems: list[str]) -> Iterator[tuple[str, str]]:
     rows = _open_csv(path, ",")
     next(rows, None)  # header
-    for line, row in rows:
-        if len(row) != 2:
-            problems.append(f"{path}:{line}: expected 2 columns (text,label), found {len(row)}")
-        elif not row[0].strip() or not row[1].strip():
-            problems.append(f"{path}:{line}: empty text or label")
-        else:
-            yield row[0], row[1]
+    return _two_columns(path, rows, "text,label", "empty text or label", problems)
 
 
 def merge_groups(raw_groups: Sequence[Sequence[str]]) -> list[list[str]]:
