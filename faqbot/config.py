@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from faqbot.matcher import Thresholds
+
 BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default"
 DEFAULT_CACHE = Path.home() / ".cache" / "faqbot"
 
@@ -28,12 +30,11 @@ class Settings(BaseSettings):
     index_cache: Path | None = Field(
         DEFAULT_CACHE, description="Folder for encoded FAQ phrasings, reused while model and FAQ are unchanged; 'none' to disable."
     )
-    # `faqbot calibrate` on the sample FAQ with the bundled model (0.615); calibrate your own.
     semantic_threshold: float = Field(
-        0.62, ge=-1.0, le=1.0, description="Minimum encoder cosine to answer."
+        Thresholds.semantic, ge=-1.0, le=1.0, description="Minimum encoder cosine to answer."
     )
     fuzzy_threshold: float = Field(
-        0.90, ge=0.0, le=1.0, description="Minimum rapidfuzz ratio (0-1) to answer when the encoder does not."
+        Thresholds.fuzzy, ge=0.0, le=1.0, description="Minimum rapidfuzz ratio (0-1) to answer when the encoder does not."
     )
     fuzzy_fallback: bool = Field(True, description="Answer by fuzzy matching when the encoder is not confident.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(

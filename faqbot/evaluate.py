@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 
 from faqbot.matcher import METHODS, Matcher, Scores, Thresholds, decide
-from faqbot.normalize import normalize
 
 SWEEP_GRID = tuple(round(t, 2) for t in np.linspace(0.0, 1.0, 21))
 QUERY_COLUMNS = ("text", "faq_id")
@@ -81,13 +80,7 @@ def score_queries(matcher: Matcher, queries: list[Query], workers: int = -1, chu
     index = {entry.id: i for i, entry in enumerate(matcher.faq.entries)}
     gold = np.array([index[q.faq_id] if q.faq_id else -1 for q in queries], dtype=np.intp)
     parts = [matcher.score([q.text for q in queries[i : i + chunk]], workers) for i in range(0, len(queries), chunk)]
-    semantic = None if parts[0].semantic is None else np.concatenate([p.semantic for p in parts])
-    scores = Scores(
-        semantic=semantic,
-        fuzzy=np.concatenate([p.fuzzy for p in parts]),
-        empty=np.concatenate([p.empty for p in parts]),
-    )
-    return Evaluation(matcher, queries, gold, scores)
+    return Evaluation(matcher, queries, gold, Scores.concat(parts))
 
 
 def faq_side_queries(matcher: Matcher) -> Evaluation:
@@ -97,7 +90,7 @@ def faq_side_queries(matcher: Matcher) -> Evaluation:
     that phrasing (it should find its entry: in scope) and against the FAQ without its whole
     entry (it should get no answer: out of scope, as a question the FAQ does not cover).
     """
-    normalized = [normalize(p) for p in matcher.phrasings]
+    normalized = matcher.normalized
     semantic, fuzzy = matcher.phrasing_scores(normalized, workers=-1)
     owner = matcher.owner
     asked = np.flatnonzero(np.bincount(owner)[owner] >= 2)
@@ -111,12 +104,7 @@ def faq_side_queries(matcher: Matcher) -> Evaluation:
     def without(mask: np.ndarray) -> Scores:
         return matcher.entry_scores(hide(semantic, mask), hide(fuzzy, mask), [normalized[i] for i in asked])
 
-    in_scope, out_of_scope = without(itself), without(own_entry)
-    scores = Scores(
-        semantic=None if semantic is None else np.concatenate([in_scope.semantic, out_of_scope.semantic]),
-        fuzzy=np.concatenate([in_scope.fuzzy, out_of_scope.fuzzy]),
-        empty=np.concatenate([in_scope.empty, out_of_scope.empty]),
-    )
+    scores = Scores.concat([without(itself), without(own_entry)])
     texts = [matcher.phrasings[i] for i in asked]
     entries = matcher.faq.entries
     queries = [Query(t, entries[owner[i]].id) for t, i in zip(texts, asked)] + [Query(t, None) for t in texts]

@@ -29,6 +29,8 @@ SUGGESTIONS = 3
 class Thresholds:
     """Minimum scores to answer: cosine for the encoder, ratio in [0, 1] for fuzzy."""
 
+    # Semantic: `faqbot calibrate` on the sample FAQ with the bundled model (0.615);
+    # calibrate your own. Fuzzy: high, since fuzzy matching alone is a weak matcher.
     semantic: float = 0.62
     fuzzy: float = 0.90
 
@@ -63,6 +65,12 @@ class Scores:
     semantic: np.ndarray | None  # None when no encoder is configured
     fuzzy: np.ndarray
     empty: np.ndarray  # (queries,) True where the query normalised to nothing
+
+    @classmethod
+    def concat(cls, parts: Sequence[Scores]) -> Scores:
+        """One batch from several (chunks of a query set, or its in- and out-of-scope halves)."""
+        semantic = None if parts[0].semantic is None else np.concatenate([p.semantic for p in parts])
+        return cls(semantic, np.concatenate([p.fuzzy for p in parts]), np.concatenate([p.empty for p in parts]))
 
     @property
     def primary(self) -> np.ndarray:
@@ -121,10 +129,10 @@ class Matcher:
         self.owner = np.array([i for i, _ in phrasings], dtype=np.intp)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
         self._starts = np.searchsorted(self.owner, np.arange(len(faq.entries)))
-        normalized = [normalize(p) for p in self.phrasings]
-        self._fuzzy = FuzzyIndex(normalized)
+        self.normalized = [normalize(p) for p in self.phrasings]
+        self._fuzzy = FuzzyIndex(self.normalized)
         # (phrasings, dim), read from the on-disk cache when the model and FAQ are unchanged
-        self._vectors = cached_encode(encoder, normalized, index_cache) if encoder else None
+        self._vectors = cached_encode(encoder, self.normalized, index_cache) if encoder else None
 
     def score(self, texts: Sequence[str], workers: int = 1) -> Scores:
         """Entry-level scores for raw texts; `workers` threads for fuzzy matching (-1: all)."""

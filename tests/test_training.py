@@ -250,6 +250,7 @@ def test_distillation_only_keeps_the_last_weights(tmp_path: Path) -> None:
 def test_nothing_to_train_is_an_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["train", *training_files(tmp_path), "--steps", "0", "--out", str(tmp_path / "m")])
     assert result.exit_code == 1 and "nothing to train" in result.output
+    assert not (tmp_path / "m.partial").exists()  # refused before anything was written
 
 
 def test_wordpiece_needs_a_teacher_or_a_base_model(tmp_path: Path) -> None:

@@ -122,6 +122,9 @@ def train(
 ) -> dict[str, Any]:
     """Train and write the model folder OUT; returns what config.json records of the run."""
     started = time.time()
+    distill = teacher_path is not None and options.distill_steps > 0
+    if not distill and options.steps == 0:
+        raise DataError("nothing to train: give --steps, or --distill-steps with --teacher")
     partial = out.with_name(out.name + ".partial")
     rng = np.random.default_rng(options.seed)
     split = hold_out(load_training_groups(inputs), rng)
@@ -138,9 +141,6 @@ def train(
     else:
         M.set_weights(encoder, config, state.weights)
         rng.bit_generator.state = state.rng
-    distill = teacher is not None and options.distill_steps > 0
-    if not distill and options.steps == 0:
-        raise DataError("nothing to train: give --steps, or --distill-steps with --teacher")
     if distill and (state is None or state.phase == "distill"):
         state = _run_phase("distill", encoder, config, tokenizer, options, split, partial, rng, state, teacher)
     final = state
@@ -275,10 +275,7 @@ def _run_phase(phase: str, encoder: tl.Layer, config: ModelConfig, tokenizer: To
                          state.step, options.patience)
                 break
         batch = next(batches)
-    bar.close()
-    state.weights = M.get_weights(encoder, config, vocab_size)
-    if phase == "triplet" and state.best_weights is not None:
-        M.set_weights(encoder, config, state.best_weights)
+    bar.close()  # every way out of the loop follows an evaluation, so state.weights are current
     return state
 
 
