@@ -13,7 +13,7 @@ MODEL := faqbot/models/default
 .PHONY: run test bench model validate clean
 
 run: $(VENV)/.run-installed
-	$(BIN)/faqbot chat
+	$(BIN)/faqbot run
 
 test: $(VENV)/.dev-installed
 	$(BIN)/python -m pytest

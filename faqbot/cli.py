@@ -1,11 +1,11 @@
-"""The `faqbot` command line: validate, ask, chat, eval and calibrate on a local FAQ; train
-and teacher for the encoder (their heavy imports happen inside those commands only)."""
+"""The `faqbot` command line: serve (Slack) and run (Slack, or the local chat without
+credentials); validate, ask, chat, eval and calibrate on a local FAQ; train and teacher for
+the encoder (their heavy imports happen inside those commands only)."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from faqbot.config import Settings
 from faqbot.encoder import LstmEncoder, ModelError
 from faqbot.faq import FaqError, load_faq
+from faqbot.logs import configure_logging
 from faqbot.matcher import Matcher, Suggestion, Thresholds
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_text
 
@@ -77,7 +78,38 @@ def build_matcher(config: Settings) -> Matcher:
 @click.version_option(package_name="faqbot")
 def cli() -> None:
     """faqbot answers repeated questions from a YAML FAQ."""
-    logging.basicConfig(level=settings().log_level, format="%(levelname)s %(name)s: %(message)s")
+    config = settings()
+    configure_logging(config.log_level, config.secrets)
+
+
+@cli.command()
+@pipeline_options
+@click.option("--mode", type=click.Choice(["auto", "http", "socket"]), default="auto", show_default=True,
+              help="auto: Socket Mode when SLACK_APP_TOKEN is set, else HTTP mode.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="HTTP mode's port [env PORT; default 3000].")
+def serve(mode: str, port: int | None, **flags: Any) -> None:
+    """Run the Slack app (Socket Mode, or HTTP mode on /slack/events)."""
+    from faqbot.slack.app import SlackSetupError, connection_mode
+    from faqbot.slack.server import serve as serve_slack
+
+    config = settings(port=port, **flags)
+    try:
+        connection_mode(config, mode)  # before loading the model: a missing token fails fast
+        serve_slack(config, build_matcher(config), mode)
+    except SlackSetupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@cli.command(name="run")
+@pipeline_options
+@click.pass_context
+def run_command(ctx: click.Context, **flags: Any) -> None:
+    """The bot on Slack when SLACK_BOT_TOKEN is set (environment or .env), else the local chat."""
+    if settings(**flags).slack_bot_token is None:
+        click.echo("SLACK_BOT_TOKEN is not set, so this is the local chat (README: Connect to Slack).", err=True)
+        ctx.invoke(chat, **flags)
+    else:
+        ctx.invoke(serve, **flags)
 
 
 @cli.command()

@@ -7,21 +7,25 @@ variable are validated by one code path.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from faqbot.matcher import Thresholds
 
 BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default"
 DEFAULT_CACHE = Path.home() / ".cache" / "faqbot"
+# answer: reply when confident; suggest: also offer "Did you mean" to the asker; silent: never unasked.
+ChannelMode = Literal["answer", "suggest", "silent"]
 
 
 class Settings(BaseSettings):
     """Every setting faqbot reads; the environment variable is FAQBOT_ + the upper-case name."""
 
-    model_config = SettingsConfigDict(env_prefix="FAQBOT_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="FAQBOT_", env_file=".env", extra="ignore", populate_by_name=True
+    )
 
     faq_path: Path = Field(Path("faq_data"), description="FAQ YAML file or folder of files.")
     model: Path | None = Field(
@@ -40,6 +44,53 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         "INFO", description="Python logging level."
     )
+
+    # Slack's and the platform's own variable names, so their docs apply as written.
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias="SLACK_BOT_TOKEN",
+        description="Bot token (xoxb-...); with it `make run` connects to Slack.",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias="SLACK_SIGNING_SECRET",
+        description="Signing secret that HTTP mode verifies every request with.",
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias="SLACK_APP_TOKEN",
+        description="App-level token (xapp-...) with connections:write; when set, Socket Mode is used.",
+    )
+    slack_api_url: str = Field(
+        "https://slack.com/api/", description="Slack's Web API base URL (GovSlack: https://slack-gov.com/api/).",
+    )
+    port: int = Field(
+        3000, ge=1, le=65535, validation_alias="PORT",
+        description="HTTP mode's port (platforms set PORT).",
+    )
+    host: str = Field("0.0.0.0", description="HTTP mode's interface.")
+    http_threads: int = Field(8, ge=1, description="HTTP mode's worker threads.")
+    channel_mode: ChannelMode = Field(
+        "answer", description="What the bot does with questions in channels: answer, suggest or silent.",
+    )
+    channel_modes: Annotated[dict[str, ChannelMode], NoDecode] = Field(
+        default_factory=dict, description="Per-channel modes, e.g. C0123ABC=silent,C0456DEF=suggest.",
+    )
+
+    @field_validator("channel_modes", mode="before")
+    @classmethod
+    def _pairs(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        pairs = [p.strip() for p in value.split(",") if p.strip()]
+        if any(p.count("=") != 1 for p in pairs):
+            raise ValueError("expected CHANNEL_ID=mode pairs separated by commas, e.g. C0123ABC=silent")
+        return {k.strip(): v.strip() for k, v in (p.split("=") for p in pairs)}
+
+    @property
+    def secrets(self) -> list[str]:
+        """Credential values, for the log filter."""
+        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token) if s]
+
+    def mode_of(self, channel: str) -> ChannelMode:
+        return self.channel_modes.get(channel, self.channel_mode)
 
     @field_validator("model", "index_cache", mode="before")
     @classmethod

@@ -1,0 +1,106 @@
+"""Building the Bolt app: Web API client, credentials check, middleware and listeners.
+
+Construction is kept apart from listener registration (listeners/), so tests build the
+very app that is served, pointed at a fake Slack.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Any, Literal
+
+from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+
+from faqbot.config import Settings
+from faqbot.slack.listeners import register
+from faqbot.slack.services import CONTEXT_KEY, Services, services_of
+
+Mode = Literal["http", "socket"]
+RATE_LIMIT_RETRIES = 3
+
+log = logging.getLogger(__name__)
+_bolt_log = logging.getLogger("slack_bolt.App")
+
+
+def _same_token(record: logging.LogRecord) -> bool:
+    """Bolt warns that SLACK_BOT_TOKEN goes unused when given a client; ours is built with that token."""
+    return "`token` will be unused" not in record.getMessage()
+
+
+class SlackSetupError(Exception):
+    """Missing or rejected credentials: the message says which variable to set."""
+
+
+def connection_mode(settings: Settings, requested: str = "auto") -> Mode:
+    """Socket Mode when an app token is set (or asked for), else HTTP mode; checks credentials."""
+    if settings.slack_bot_token is None:
+        raise SlackSetupError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; see README: Connect to Slack)")
+    mode: Mode = "socket" if requested == "socket" or (requested == "auto" and settings.slack_app_token) else "http"
+    if mode == "socket" and settings.slack_app_token is None:
+        raise SlackSetupError("Socket Mode needs SLACK_APP_TOKEN (an app-level token, xapp-..., with connections:write)")
+    if mode == "http" and settings.slack_signing_secret is None:
+        raise SlackSetupError("HTTP mode needs SLACK_SIGNING_SECRET (Basic Information > App Credentials)")
+    return mode
+
+
+def web_client(token: str, base_url: str = WebClient.BASE_URL) -> WebClient:
+    """A Web API client that waits out rate limits (HTTP 429 + Retry-After) and retries dropped connections."""
+    retries = [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+    return WebClient(token=token, base_url=base_url, retry_handlers=retries)
+
+
+def create_app(settings: Settings, services: Services, mode: Mode, client: WebClient | None = None,
+               listener_executor: Executor | None = None) -> App:
+    """The app, with requests verified in HTTP mode (Socket Mode connections are authenticated instead)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    _bolt_log.addFilter(_same_token)
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    try:
+        app = App(
+            client=client or web_client(token, settings.slack_api_url),
+            signing_secret=secret,
+            request_verification_enabled=mode == "http",
+            listener_executor=listener_executor,
+        )
+    except BoltError as exc:  # auth.test failed: a wrong or revoked token
+        raise SlackSetupError(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from exc
+    except OSError as exc:
+        raise SlackSetupError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from exc
+    app.use(_provide(services))
+    app.use(skip_redelivered_events)
+    register(app)
+    app.error(log_listener_error)
+    return app
+
+
+def _provide(services: Services) -> Callable[..., None]:
+    def provide_services(context: BoltContext, next_: Callable[[], None]) -> None:
+        context[CONTEXT_KEY] = services
+        next_()
+
+    return provide_services
+
+
+def skip_redelivered_events(req: BoltRequest, body: dict[str, Any], context: BoltContext,
+                            next_: Callable[[], None]) -> BoltResponse | None:
+    """Ack an event seen before (a retry, or a duplicate delivery) without handling it again."""
+    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+    if event_id and not services_of(context).store.claim(f"event:{event_id}"):
+        retry = req.headers.get("x-slack-retry-num", ["0"])[0]
+        log.info("event %s delivered again (retry %s, %s): already handled", event_id, retry,
+                 req.headers.get("x-slack-retry-reason", ["-"])[0])
+        return BoltResponse(status=200, body="")
+    next_()
+    return None
+
+
+def log_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:
+    """A failed listener (e.g. a Slack API error) is logged; the app carries on."""
+    kind = body.get("type")
+    detail = body.get("event", {}).get("type") if kind == "event_callback" else body.get("command") or kind
+    logger.error("handling %s failed: %s", detail, error, exc_info=error)

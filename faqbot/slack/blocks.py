@@ -1,0 +1,148 @@
+"""Block Kit messages, built by pure functions so every reply can be tested without Slack.
+
+Buttons carry what their click needs (question id, entry id, the other suggestions) in
+their `value`, so a click is handled from the payload and the FAQ alone: no server-side
+session, nothing lost when a process restarts.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from faqbot.faq import Entry
+
+Block = dict[str, Any]
+
+HELPFUL, NOT_HELPFUL, SHARE = "faq_helpful", "faq_not_helpful", "faq_share"
+SUGGESTION_PREFIX = "faq_suggestion_"  # + position: action ids must be unique in a block
+SECTION_LIMIT = 3000  # characters of a section's text
+MESSAGE_BLOCKS = 50  # blocks in one message
+BUTTON_LIMIT = 75  # characters of a button's label
+COMMAND = "/faq"
+
+HELP = (
+    f"*Ask the FAQ*\n"
+    f"• `{COMMAND} <question>` answers privately; *Share in channel* posts the answer for everyone.\n"
+    f"• `{COMMAND} list [tag]` lists the entries, `{COMMAND} show <id>` shows one.\n"
+    "• Mention me or send me a direct message, and I'll always reply.\n"
+    "• In channels I answer questions in a thread when I'm confident, and stay quiet otherwise."
+)
+
+
+@dataclass(frozen=True)
+class ButtonValue:
+    """What a button click needs: the question it answers, the entry, how it matched."""
+
+    question: str  # Question.id in the store
+    entry: str  # Entry.id
+    how: str = ""  # the context line's wording: "semantic 0.83", "fuzzy 0.92", "chosen", ...
+    others: tuple[str, ...] = field(default_factory=tuple)  # entry ids to offer after a 👎
+
+    def dump(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def load(cls, value: str) -> ButtonValue:
+        data = json.loads(value)
+        return cls(data["question"], data["entry"], data.get("how", ""), tuple(data.get("others", ())))
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _sections(text: str) -> list[Block]:
+    """Long answers split at line breaks into sections within Slack's size limit."""
+    chunks: list[str] = []
+    for line in text.strip().splitlines():
+        if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_LIMIT:
+            chunks[-1] += "\n" + line
+        else:
+            chunks.extend(line[i : i + SECTION_LIMIT] for i in range(0, max(len(line), 1), SECTION_LIMIT))
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": c or " "}} for c in chunks]
+
+
+def _context(text: str) -> Block:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    button: dict[str, Any] = {
+        "type": "button", "action_id": action_id, "value": value,
+        "text": {"type": "plain_text", "text": _clip(label, BUTTON_LIMIT), "emoji": True},
+    }
+    if style:
+        button["style"] = style
+    return button
+
+
+def how_matched(method: str, score: float) -> str:
+    """The confidence wording of the context line."""
+    return f"{method} match, similarity {score:.2f}" if method == "semantic" else f"{method} match, {score:.0%}"
+
+
+def answer(entry: Entry, value: ButtonValue, shareable: bool = False, feedback: bool = True,
+           note: str | None = None) -> list[Block]:
+    """An answer: the text, a context line saying what it answers and how it matched, and
+    the buttons: Share for a private answer, 👍/👎 until feedback is given (then `note`)."""
+    buttons = []
+    if shareable:
+        buttons.append(_button("Share in channel", SHARE, value.dump(), style="primary"))
+    if feedback:
+        buttons += [_button("👍 Helpful", HELPFUL, value.dump()), _button("👎 Not helpful", NOT_HELPFUL, value.dump())]
+    message = [*_sections(entry.answer), _context(f"Answering _{entry.question}_ · {value.how}")]
+    if note:
+        message.append(_context(note))
+    if buttons:
+        message.append({"type": "actions", "block_id": "faq_answer", "elements": buttons})
+    return message
+
+
+def suggestions(question_id: str, entries: Sequence[Entry], intro: str) -> list[Block]:
+    """ "Did you mean…?": up to three buttons, each revealing that entry's answer."""
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": intro}}]
+    if entries:
+        blocks.append({
+            "type": "actions", "block_id": "faq_suggestions",
+            "elements": [
+                _button(e.question, f"{SUGGESTION_PREFIX}{i}", ButtonValue(question_id, e.id, "chosen").dump())
+                for i, e in enumerate(entries)
+            ],
+        })
+    return blocks
+
+
+def not_sure(question_id: str, entries: Sequence[Entry]) -> list[Block]:
+    intro = (
+        "I'm not sure I know that one. Did you mean…?" if entries
+        else f"I don't know that one, sorry. Try `{COMMAND} list` to see what I know."
+    )
+    return suggestions(question_id, entries, intro)
+
+
+def help_message() -> list[Block]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": HELP}}]
+
+
+def entry_list(entries: Sequence[Entry], tag: str | None, tags: Sequence[str]) -> list[Block]:
+    """The entries (of one tag) as bullet lines with their ids, for `/faq show <id>`."""
+    if not entries:
+        known = ", ".join(f"`{t}`" for t in tags) or "none"
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": f"No entries tagged `{tag}`. Tags: {known}."}}]
+    title = f"*{len(entries)} FAQ entries" + (f" tagged `{tag}`*" if tag else "*")
+    lines = [title, *(f"• {e.question} `{e.id}`" for e in entries)]
+    blocks = _sections("\n".join(lines))
+    if len(blocks) > MESSAGE_BLOCKS - 1:
+        kept = blocks[: MESSAGE_BLOCKS - 2]
+        shown = sum(line.startswith("• ") for b in kept for line in b["text"]["text"].splitlines())
+        blocks = [*kept, _context(f"…and {len(entries) - shown} more: give a tag to narrow the list.")]
+    elif not tag and tags:
+        blocks.append(_context("Tags: " + ", ".join(f"`{t}`" for t in tags) + f" · `{COMMAND} show <id>` shows one"))
+    return blocks
+
+
+def text_only(text: str) -> list[Block]:
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]

@@ -1,0 +1,13 @@
+"""Listener registration, grouped by Slack surface (as in Slack's bolt-python starter template)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from faqbot.slack.listeners import actions, commands, events
+
+
+def register(app: App) -> None:
+    commands.register(app)
+    actions.register(app)
+    events.register(app)  # last: its message listener is the catch-all

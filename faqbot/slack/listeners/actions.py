@@ -1,0 +1,83 @@
+"""Button clicks: 👍/👎 on answers, "Did you mean…?" picks, and sharing a private answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from logging import Logger
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+
+from faqbot.slack import blocks, replies
+from faqbot.slack.blocks import ButtonValue
+from faqbot.slack.services import services_of
+from faqbot.store import Choice, Feedback
+
+Body = dict[str, Any]
+GONE = "That entry is no longer in the FAQ."
+
+
+def handle_feedback(ack: Ack, body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
+                    logger: Logger) -> None:
+    """Record the click; replace the buttons with thanks, and after a 👎 offer the other suggestions."""
+    ack()
+    services = services_of(context)
+    value = ButtonValue.load(action["value"])
+    user = body["user"]["id"]
+    helpful = action["action_id"] == blocks.HELPFUL
+    services.store.record_feedback(Feedback(value.question, value.entry, user, helpful))
+    faq = services.matcher.faq
+    entry = faq.by_id.get(value.entry)
+    if entry is None:
+        replies.send(respond, logger, text=f"Thanks — noted. {GONE}", response_type="ephemeral", replace_original=False)
+        return
+    note = f"Thanks — noted: <@{user}> found this helpful." if helpful else f"Thanks — noted, <@{user}>."
+    message = blocks.answer(entry, value, shareable=_is_ephemeral(body), feedback=False, note=note)
+    others = [faq.by_id[i] for i in value.others if i in faq.by_id]
+    if not helpful and others:
+        message += blocks.suggestions(value.question, others, "Maybe one of these?")
+    replies.send(respond, logger, text=replies.plain(entry.answer), blocks=message, replace_original=True)
+
+
+def handle_suggestion(ack: Ack, body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
+                      logger: Logger) -> None:
+    """A "Did you mean…?" pick: record it and reveal that answer in place of the suggestions."""
+    ack()
+    services = services_of(context)
+    value = ButtonValue.load(action["value"])
+    user = body["user"]["id"]
+    services.store.record_choice(Choice(value.question, value.entry, user))
+    chosen = replace(value, how=f"picked by <@{user}>")
+    reply = replies.chosen(services.matcher.faq, chosen, shareable=_is_ephemeral(body))
+    if reply is None:
+        replies.send(respond, logger, text=GONE, response_type="ephemeral", replace_original=False)
+        return
+    replies.send(respond, logger, text=reply.text, blocks=reply.blocks, replace_original=True)
+
+
+def handle_share(ack: Ack, body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
+                 logger: Logger) -> None:
+    """Post a private `/faq` answer to the channel, through the response URL (works where the bot isn't a member)."""
+    ack()
+    value = ButtonValue.load(action["value"])
+    entry = services_of(context).matcher.faq.by_id.get(value.entry)
+    if entry is None:
+        replies.send(respond, logger, text=GONE, response_type="ephemeral", replace_original=False)
+        return
+    shared = replace(value, how=f"{value.how} · shared by <@{body['user']['id']}>")
+    feedback = bool(value.question)  # `/faq show` answers no question, so there is nothing to rate
+    message = blocks.answer(entry, shared, feedback=feedback)
+    if replies.send(respond, logger, delete_original=True):
+        replies.send(respond, logger, text=replies.plain(entry.answer), blocks=message, response_type="in_channel")
+
+
+def _is_ephemeral(body: Body) -> bool:
+    return bool(body.get("container", {}).get("is_ephemeral"))
+
+
+def register(app: App) -> None:
+    app.action(blocks.HELPFUL)(handle_feedback)
+    app.action(blocks.NOT_HELPFUL)(handle_feedback)
+    app.action(re.compile(f"^{blocks.SUGGESTION_PREFIX}\\d+$"))(handle_suggestion)
+    app.action(blocks.SHARE)(handle_share)

@@ -1,0 +1,93 @@
+"""Message events: answer questions in channel threads; always reply in DMs and to @mentions."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from faqbot.question import looks_like_question
+from faqbot.slack import replies
+from faqbot.slack.replies import Reply
+from faqbot.slack.services import Services, services_of
+from faqbot.store import Question
+
+Event = dict[str, Any]
+
+
+def handle_app_mention(event: Event, context: BoltContext, client: WebClient) -> None:
+    """An @mention anywhere: always reply, in a thread on the mention."""
+    if _first_sight(event, context):
+        _reply_always(event, "mention", services_of(context), client, in_thread=True)
+
+
+def handle_message(event: Event, context: BoltContext, client: WebClient) -> None:
+    """Every message the app can see; registered last, so no message goes unhandled."""
+    text = event.get("text") or ""
+    if event.get("channel_type") == "im":
+        if _first_sight(event, context):
+            _reply_always(event, "dm", services_of(context), client, in_thread=bool(event.get("thread_ts")))
+    elif context.bot_user_id and f"<@{context.bot_user_id}>" in text:
+        return  # its app_mention event replies
+    elif looks_like_question(text) and _first_sight(event, context):
+        _reply_in_channel(event, services_of(context), client)
+
+
+def _first_sight(event: Event, context: BoltContext) -> bool:
+    """A message by a person, not seen before: no bots, edits, deletions, joins or other subtypes."""
+    if event.get("subtype") or event.get("bot_id") or event.get("hidden") or not event.get("user"):
+        return False
+    if event["user"] == context.bot_user_id:
+        return False
+    # One reply per message, however many events (message + app_mention) or retries bring it.
+    return services_of(context).store.claim(f"message:{event['channel']}:{event['ts']}")
+
+
+def _reply_always(event: Event, surface: str, services: Services, client: WebClient, in_thread: bool) -> None:
+    match = services.matcher.match(event.get("text") or "")
+    question = _record(match, surface, event, answered=match.entry is not None)
+    thread_ts = (event.get("thread_ts") or event["ts"]) if in_thread else None
+    _post(services, client, question, replies.reply_to(match, question.id), thread_ts)
+
+
+def _reply_in_channel(event: Event, services: Services, client: WebClient) -> None:
+    """Answer in a thread when confident; otherwise what the channel's mode says."""
+    mode = services.channel_mode(event["channel"])
+    match = services.matcher.match(event["text"])
+    thread_ts = event.get("thread_ts") or event["ts"]
+    if match.entry is not None and mode != "silent":
+        question = _record(match, "channel", event, answered=True)
+        _post(services, client, question, replies.answer(match, question.id), thread_ts)
+        return
+    question = _record(match, "channel", event, answered=False)
+    services.store.record_question(question)
+    if mode == "suggest" and match.entry is None and match.suggestions:
+        reply = replies.not_sure(match, question.id)
+        client.chat_postEphemeral(
+            channel=event["channel"], user=event["user"], thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
+        )
+
+
+def _record(match: Any, surface: str, event: Event, answered: bool) -> Question:
+    return replies.question_record(
+        match, surface, event["user"], event["channel"], answered, ts=event["ts"], thread_ts=event.get("thread_ts")
+    )
+
+
+def _post(services: Services, client: WebClient, question: Question, reply: Reply, thread_ts: str | None) -> None:
+    """Post the reply; the question is recorded either way, as unanswered if the post failed."""
+    try:
+        client.chat_postMessage(channel=question.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks)
+    except SlackApiError:
+        question = replace(question, answered=False)
+        raise
+    finally:
+        services.store.record_question(question)
+
+
+def register(app: App) -> None:
+    app.event("app_mention")(handle_app_mention)
+    app.event("message")(handle_message)  # the catch-all, last: Slack retries events left unhandled

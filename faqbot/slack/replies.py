@@ -1,0 +1,85 @@
+"""From a match to a Slack reply: what is said on each surface, and the record of it.
+
+Listeners decide *whether* to speak (surface, channel mode); this module decides *what*
+to say, so a channel answer, a DM answer and a `/faq` answer look the same.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from logging import Logger
+from typing import Any
+
+from slack_bolt import Respond
+
+from faqbot.faq import Faq
+from faqbot.matcher import Match
+from faqbot.slack import blocks
+from faqbot.slack.blocks import Block, ButtonValue
+from faqbot.store import Question
+
+NO_WORDS = "Ask me a question: that message has no words I can match."
+NOTIFICATION_LIMIT = 300  # characters of the plain-text fallback shown in notifications
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A message to post: the blocks, and the plain text notifications and screen readers use."""
+
+    text: str
+    blocks: list[Block]
+
+
+def question_record(match: Match, surface: str, user: str, channel: str, answered: bool,
+                    ts: str | None = None, thread_ts: str | None = None) -> Question:
+    return Question(
+        text=match.query, normalized=match.normalized, surface=surface, user=user, channel=channel,
+        entry_id=match.entry.id if match.entry else None, score=match.score, method=match.method,
+        answered=answered, ts=ts, thread_ts=thread_ts,
+    )
+
+
+def answer(match: Match, question_id: str, shareable: bool = False) -> Reply:
+    """The answer of a confident match, with its feedback buttons."""
+    assert match.entry is not None, "answer() needs a match with an entry"
+    value = ButtonValue(
+        question_id, match.entry.id, blocks.how_matched(match.method, match.score),
+        others=tuple(s.entry.id for s in match.suggestions),
+    )
+    return Reply(plain(match.entry.answer), blocks.answer(match.entry, value, shareable))
+
+
+def not_sure(match: Match, question_id: str) -> Reply:
+    """No confident answer: say so, and offer the closest entries."""
+    if not match.normalized:
+        return Reply(NO_WORDS, blocks.text_only(NO_WORDS))
+    entries = [s.entry for s in match.suggestions]
+    message = blocks.not_sure(question_id, entries)
+    return Reply(message[0]["text"]["text"], message)
+
+
+def reply_to(match: Match, question_id: str, shareable: bool = False) -> Reply:
+    """Whatever the match supports: the answer, or "not sure" with suggestions."""
+    return answer(match, question_id, shareable) if match.entry else not_sure(match, question_id)
+
+
+def chosen(faq: Faq, value: ButtonValue, shareable: bool) -> Reply | None:
+    """The answer revealed by a suggestion button; None when the entry has left the FAQ."""
+    entry = faq.by_id.get(value.entry)
+    if entry is None:
+        return None
+    return Reply(plain(entry.answer), blocks.answer(entry, value, shareable))
+
+
+def plain(text: str) -> str:
+    """The notification text of an answer."""
+    return text if len(text) <= NOTIFICATION_LIMIT else text[: NOTIFICATION_LIMIT - 1] + "…"
+
+
+def send(respond: Respond, logger: Logger, **message: Any) -> bool:
+    """Post through the response URL; a failure is logged (response URLs expire after 30 minutes)."""
+    response = respond(**message)
+    if response.status_code != 200:
+        logger.error("posting to the response URL failed: HTTP %s %s", response.status_code, response.body)
+        return False
+    return True

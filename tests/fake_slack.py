@@ -1,0 +1,158 @@
+"""A fake Slack on 127.0.0.1 for scenario tests: the Web API, response URLs, and requests
+signed the way Slack signs them.
+
+The Web API side records every call and answers like Slack does (JSON with "ok"); a test
+can make the next calls of a method fail with any status, headers and body, e.g. a 429
+with Retry-After.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from slack_sdk.signature import SignatureVerifier
+
+BOT_USER = "UBOT"
+BOT_ID = "BBOT"
+TEAM = "T0001"
+
+
+@dataclass
+class Call:
+    path: str  # "chat.postMessage", or "response/<name>" for a response URL
+    body: dict[str, Any]
+    headers: dict[str, str]
+    status: int = 200
+
+
+@dataclass
+class Failure:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+    times: int
+
+
+@dataclass
+class FakeSlack:
+    calls: list[Call] = field(default_factory=list)
+    socket_url: str = "ws://127.0.0.1:9/"  # what apps.connections.open hands out
+    _failures: dict[str, Failure] = field(default_factory=dict)
+    _lock: threading.Condition = field(default_factory=threading.Condition)
+
+    def start(self) -> FakeSlack:
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
+        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def root(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    @property
+    def api_url(self) -> str:
+        return self.root + "api/"
+
+    def response_url(self, name: str) -> str:
+        return self.root + f"response/{name}"
+
+    def fail(self, method: str, status: int, headers: dict[str, str] | None = None,
+             body: dict[str, Any] | None = None, times: int = 1) -> None:
+        self._failures[method] = Failure(status, headers or {}, body or {"ok": False, "error": "fake"}, times)
+
+    def of(self, path: str) -> list[Call]:
+        """Successful calls to one method (or response URL prefix), in order."""
+        with self._lock:
+            return [c for c in self.calls if c.path.startswith(path) and c.status == 200]
+
+    def wait_for(self, path: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while len(self.of(path)) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError(f"{count} call(s) to {path} expected, got {[c.path for c in self.calls]}")
+                self._lock.wait(remaining)
+            return self.of(path)
+
+    def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        failure = self._failures.get(path)
+        if failure and failure.times > 0:
+            failure.times -= 1
+            self._record(Call(path, body, headers, failure.status))
+            return failure.status, failure.headers, failure.body
+        self._record(Call(path, body, headers))
+        if path.startswith("response/"):
+            return 200, {}, "ok"
+        return 200, {}, self._api(path, body)
+
+    def _record(self, call: Call) -> None:
+        with self._lock:
+            self.calls.append(call)
+            self._lock.notify_all()
+
+    def _api(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        ts = f"{time.time():.6f}"
+        if method == "auth.test":
+            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "faqbot",
+                    "team": "Test", "url": "https://test.slack.com/"}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": self.socket_url}
+        if method == "chat.postMessage":
+            return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": ts}
+        return {"ok": True}
+
+
+def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            raw = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            if "json" in self.headers.get("Content-Type", ""):
+                body = json.loads(raw or "{}")
+            else:
+                body = {k: v[0] for k, v in urllib.parse.parse_qs(raw).items()}
+            path = self.path.removeprefix("/api/").removeprefix("/").split("?")[0]
+            status, headers, answer = fake.answer(path, body, dict(self.headers))
+            data = (answer if isinstance(answer, str) else json.dumps(answer)).encode()
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Type", "text/plain" if isinstance(answer, str) else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    return Handler
+
+
+def signed_post(url: str, secret: str, body: str, content_type: str, timestamp: int | None = None,
+                headers: dict[str, str] | None = None, signature: str | None = None) -> tuple[int, str]:
+    """POST as Slack does: X-Slack-Request-Timestamp and an HMAC signature over the body."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = signature or SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
+    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature,
+        **(headers or {}),
+    })
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()

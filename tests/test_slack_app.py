@@ -1,0 +1,418 @@
+"""Scenario tests: the real app, served by waitress, driven over HTTP with signed requests
+the way Slack sends them; its Web API calls and response-URL posts go to a fake Slack."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import threading
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import waitress
+
+from faqbot.config import Settings
+from faqbot.faq import load_faq
+from faqbot.logs import configure_logging
+from faqbot.matcher import Matcher
+from faqbot.slack import blocks
+from faqbot.slack.app import create_app, web_client
+from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
+from faqbot.slack.services import Services
+from faqbot.store import MemoryStore
+from tests.conftest import ConceptEncoder
+from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack, signed_post
+
+TOKEN = "xoxb-1111-2222-secrettokenvalue"
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+CHANNEL, DM, USER = "C0CHAN", "D0DM", "U0ASKER"
+FORM = "application/x-www-form-urlencoded"
+
+
+class TrackingExecutor(ThreadPoolExecutor):
+    """Bolt runs listeners here; tests wait until it is idle before asserting "no reply"."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=8)
+        self.futures: list[Future[Any]] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+        future = super().submit(fn, *args, **kwargs)
+        self.futures.append(future)
+        return future
+
+    def wait_idle(self) -> None:
+        done, pending = wait(list(self.futures), timeout=15)
+        assert not pending, "listeners still running after 15 s"
+
+
+@dataclass
+class Bot:
+    """The served app, its fake Slack, and helpers that send what Slack would send."""
+
+    url: str
+    fake: FakeSlack
+    store: MemoryStore
+    executor: TrackingExecutor
+    services: Services
+    _events: int = field(default=0)
+
+    def post(self, body: str, content_type: str = "application/json", **kwargs: Any) -> tuple[int, str]:
+        return signed_post(self.url + EVENTS_PATH, SECRET, body, content_type, **kwargs)
+
+    def event(self, event: dict[str, Any], event_id: str | None = None, **kwargs: Any) -> tuple[int, str]:
+        self._events += 1
+        body = {
+            "token": "legacy", "team_id": TEAM, "api_app_id": "A0APP", "type": "event_callback",
+            "event_id": event_id or f"Ev{self._events:04d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+            "event": {"event_ts": event.get("ts", "1"), **event},
+        }
+        return self.post(json.dumps(body), **kwargs)
+
+    def command(self, text: str) -> tuple[int, str]:
+        form = {"token": "legacy", "team_id": TEAM, "channel_id": CHANNEL, "user_id": USER, "command": "/faq",
+                "text": text, "response_url": self.fake.response_url("command"), "trigger_id": "1.2.3",
+                "api_app_id": "A0APP"}
+        return self.post(urllib.parse.urlencode(form), FORM)
+
+    def click(self, button: dict[str, Any], ephemeral: bool = False, user: str = USER) -> tuple[int, str]:
+        payload = {
+            "type": "block_actions", "user": {"id": user, "team_id": TEAM}, "team": {"id": TEAM},
+            "api_app_id": "A0APP", "trigger_id": "1.2.3", "channel": {"id": CHANNEL},
+            "container": {"type": "message", "message_ts": "1700000000.000200", "channel_id": CHANNEL,
+                          "is_ephemeral": ephemeral},
+            "response_url": self.fake.response_url("click"),
+            "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "b",
+                         "value": button["value"], "action_ts": str(time.time())}],
+        }
+        return self.post(urllib.parse.urlencode({"payload": json.dumps(payload)}), FORM)
+
+
+def message(text: str, ts: str = "1700000000.000100", channel: str = CHANNEL, **extra: Any) -> dict[str, Any]:
+    channel_type = "im" if channel.startswith("D") else "channel"
+    return {"type": "message", "channel": channel, "channel_type": channel_type, "user": USER, "text": text,
+            "ts": ts, **extra}
+
+
+def buttons(message_blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [e for b in message_blocks if b["type"] == "actions" for e in b["elements"]]
+
+
+def texts(message_blocks: list[dict[str, Any]]) -> str:
+    parts = [b["text"]["text"] for b in message_blocks if b["type"] == "section"]
+    parts += [e["text"] for b in message_blocks if b["type"] == "context" for e in b["elements"]]
+    return "\n".join(parts)
+
+
+def blocks_of(call: Any) -> list[dict[str, Any]]:
+    value = call.body.get("blocks", [])
+    return json.loads(value) if isinstance(value, str) else value
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    slack = FakeSlack().start()
+    yield slack
+    slack.stop()
+
+
+def serve(fake: FakeSlack, faq_file: Path, **settings: Any) -> Iterator[Bot]:
+    config = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, **settings)
+    store = MemoryStore()
+    services = Services(Matcher(load_faq(faq_file), ConceptEncoder()), store, config.mode_of)
+    executor = TrackingExecutor()
+    app = create_app(config, services, "http", client=web_client(TOKEN, fake.api_url), listener_executor=executor)
+    server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield Bot(f"http://127.0.0.1:{server.effective_port}", fake, store, executor, services)
+    executor.wait_idle()
+    server.close()
+    executor.shutdown()
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, faq_file: Path) -> Iterator[Bot]:
+    yield from serve(fake, faq_file, channel_modes="C0QUIET=silent,C0HELPFUL=suggest")
+
+
+# --- channels ------------------------------------------------------------------------------
+
+def test_a_confident_channel_question_is_answered_in_a_thread(bot: Bot) -> None:
+    status, _ = bot.event(message("I forgot my password, how do I get back in?"))
+    assert status == 200
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert call.body["channel"] == CHANNEL
+    assert call.body["thread_ts"] == "1700000000.000100"
+    shown = texts(blocks_of(call))
+    assert "the reset page" in shown and "Answering _How do I reset my password?_" in shown
+    assert "semantic match, similarity" in shown
+    assert call.body["text"].startswith("Go to")
+    assert [b["action_id"] for b in buttons(blocks_of(call))] == [blocks.HELPFUL, blocks.NOT_HELPFUL]
+    bot.executor.wait_idle()
+    [question] = bot.store.questions
+    assert (question.entry_id, question.answered, question.surface) == ("reset-password", True, "channel")
+
+
+def test_a_reply_inside_a_thread_stays_in_that_thread(bot: Bot) -> None:
+    bot.event(message("how do I connect to the vpn?", ts="1700000000.000300", thread_ts="1700000000.000001"))
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert call.body["thread_ts"] == "1700000000.000001"
+
+
+@pytest.mark.parametrize("text", ["thanks, password reset worked", "how is the new office?"])
+def test_chatter_and_unknown_questions_get_no_reply_in_channels(bot: Bot, text: str) -> None:
+    bot.event(message(text))
+    bot.executor.wait_idle()
+    assert bot.fake.of("chat.") == []
+
+
+def test_silent_channels_record_but_never_reply(bot: Bot) -> None:
+    bot.event(message("How do I reset my password?", channel="C0QUIET"))
+    bot.executor.wait_idle()
+    assert bot.fake.of("chat.") == []
+    [question] = bot.store.questions
+    assert (question.entry_id, question.answered) == ("reset-password", False)
+
+
+def test_suggest_channels_offer_did_you_mean_privately(bot: Bot) -> None:
+    bot.event(message("is my laptop broken?", channel="C0HELPFUL"))
+    [call] = bot.fake.wait_for("chat.postEphemeral")
+    assert (call.body["channel"], call.body["user"], call.body["thread_ts"]) == ("C0HELPFUL", USER, "1700000000.000100")
+    assert "Did you mean" in texts(blocks_of(call))
+    assert [b["text"]["text"] for b in buttons(blocks_of(call))] == ["How do I connect to the VPN?"]
+    assert bot.fake.of("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("extra", [
+    {"bot_id": "B0OTHER"},
+    {"subtype": "message_changed"},
+    {"subtype": "message_deleted"},
+    {"subtype": "channel_join"},
+    {"user": BOT_USER},
+    {"user": BOT_USER, "bot_id": BOT_ID},
+])
+def test_bots_itself_and_subtypes_get_no_reply(bot: Bot, extra: dict[str, Any]) -> None:
+    status, _ = bot.event(message("How do I reset my password?", **extra))
+    assert status == 200
+    bot.executor.wait_idle()
+    assert bot.fake.of("chat.") == []
+
+
+def test_a_retried_event_is_answered_once(bot: Bot) -> None:
+    event = message("How do I reset my password?")
+    assert bot.event(event, event_id="Ev0RETRY")[0] == 200
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert bot.event(event, event_id="Ev0RETRY", headers=retry)[0] == 200
+    bot.executor.wait_idle()
+    assert len(bot.fake.of("chat.postMessage")) == 1
+    assert len(bot.store.questions) == 1
+
+
+def test_the_same_message_under_two_event_ids_is_answered_once(bot: Bot) -> None:
+    bot.event(message("How do I reset my password?"))
+    bot.event(message("How do I reset my password?"))
+    bot.executor.wait_idle()
+    assert len(bot.fake.of("chat.postMessage")) == 1
+
+
+# --- DMs and mentions ----------------------------------------------------------------------
+
+def test_a_dm_is_answered_in_the_conversation(bot: Bot) -> None:
+    bot.event(message("booking vacation days", channel=DM))
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert call.body["channel"] == DM and "thread_ts" not in call.body
+    assert "Use Workday." in texts(blocks_of(call))
+
+
+def test_a_dm_without_a_confident_answer_says_so_and_offers_suggestions(bot: Bot) -> None:
+    bot.event(message("my laptop is broken", channel=DM))
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert "not sure" in texts(blocks_of(call))
+    [suggestion] = buttons(blocks_of(call))
+    assert suggestion["action_id"] == f"{blocks.SUGGESTION_PREFIX}0"
+    assert json.loads(suggestion["value"])["entry"] == "vpn"
+
+
+def test_a_mention_is_answered_in_a_thread_once(bot: Bot) -> None:
+    text = f"<@{BOT_USER}> where is the cafeteria"
+    bot.event({"type": "app_mention", "channel": CHANNEL, "user": USER, "text": text, "ts": "1700000000.000500"})
+    bot.event(message(text, ts="1700000000.000500"))  # Slack also sends the plain message event
+    bot.executor.wait_idle()
+    [call] = bot.fake.of("chat.postMessage")
+    assert call.body["thread_ts"] == "1700000000.000500"
+    assert "I don't know that one" in texts(blocks_of(call))
+
+
+# --- Slack's rules -------------------------------------------------------------------------
+
+def test_bad_signatures_and_stale_requests_are_refused(bot: Bot) -> None:
+    body = json.dumps({"type": "event_callback", "event_id": "Ev0BAD", "team_id": TEAM,
+                       "event": message("How do I reset my password?")})
+    assert bot.post(body, signature="v0=" + "0" * 64)[0] == 401
+    assert bot.post(body, timestamp=int(time.time()) - 10 * 60)[0] == 401
+    bot.executor.wait_idle()
+    assert bot.fake.of("chat.") == [] and bot.store.questions == []
+
+
+def test_a_rate_limited_reply_is_retried_after_retry_after(bot: Bot) -> None:
+    bot.fake.fail("chat.postMessage", 429, headers={"Retry-After": "1"}, body={"ok": False, "error": "ratelimited"})
+    started = time.monotonic()
+    bot.event(message("How do I reset my password?"))
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert time.monotonic() - started >= 1.0
+    assert [c.status for c in bot.fake.calls if c.path == "chat.postMessage"] == [429, 200]
+    assert call.body["thread_ts"] == "1700000000.000100"
+
+
+def test_an_api_error_is_logged_and_the_app_carries_on(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    bot.fake.fail("chat.postMessage", 200, body={"ok": False, "error": "channel_not_found"})
+    with caplog.at_level(logging.ERROR):
+        bot.event(message("How do I reset my password?"))
+        bot.executor.wait_idle()
+    assert "channel_not_found" in caplog.text
+    [question] = bot.store.questions
+    assert question.answered is False  # recorded, as not answered
+    bot.event(message("How do I connect to the VPN?", ts="1700000000.000900"))
+    assert bot.fake.wait_for("chat.postMessage")
+
+
+def test_url_verification_and_health_check(bot: Bot) -> None:
+    status, body = bot.post(json.dumps({"type": "url_verification", "challenge": "abc123", "token": "x"}))
+    assert (status, json.loads(body)["challenge"] if body.startswith("{") else body) == (200, "abc123")
+    with urllib.request.urlopen(bot.url + HEALTH_PATH, timeout=5) as response:
+        assert response.status == 200
+
+
+def test_no_token_or_secret_reaches_the_logs(fake: FakeSlack, faq_file: Path) -> None:
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", [TOKEN, SECRET], stream=stream)
+    try:
+        for bot in serve(fake, faq_file):
+            bot.event(message("How do I reset my password?"))
+            bot.fake.wait_for("chat.postMessage")
+            bot.command("vpn setup")
+            bot.fake.wait_for("response/command")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+    logged = stream.getvalue()
+    assert "chat.postMessage" in logged  # slack_sdk did log its requests at DEBUG
+    assert TOKEN not in logged and SECRET not in logged and "xoxb-" not in logged
+
+
+# --- /faq ----------------------------------------------------------------------------------
+
+def test_faq_command_answers_privately_with_share_and_feedback(bot: Bot) -> None:
+    started = time.monotonic()
+    status, body = bot.command("how do I connect to the vpn")
+    assert status == 200 and time.monotonic() - started < 3  # acked before the answer is posted
+    [call] = bot.fake.wait_for("response/command")
+    assert call.body["response_type"] == "ephemeral"
+    assert "Install GlobalProtect." in texts(call.body["blocks"])
+    assert [b["action_id"] for b in buttons(call.body["blocks"])] == [blocks.SHARE, blocks.HELPFUL, blocks.NOT_HELPFUL]
+    bot.executor.wait_idle()
+    [question] = bot.store.questions
+    assert (question.surface, question.entry_id, question.user) == ("command", "vpn", USER)
+
+
+@pytest.mark.parametrize("text", ["", "help", "HELP"])
+def test_faq_command_help(bot: Bot, text: str) -> None:
+    bot.command(text)
+    [call] = bot.fake.wait_for("response/command")
+    assert "/faq list [tag]" in texts(call.body["blocks"])
+
+
+def test_faq_list_and_list_by_tag(bot: Bot) -> None:
+    bot.command("list")
+    bot.command("list hr")
+    bot.command("list nosuchtag")
+    calls = bot.fake.wait_for("response/command", 3)
+    shown = {texts(c.body["blocks"]).splitlines()[0]: texts(c.body["blocks"]) for c in calls}
+    assert "`reset-password`" in shown["*3 FAQ entries*"] and "`vpn`" in shown["*3 FAQ entries*"]
+    assert "`request-pto`" in shown["*1 FAQ entries tagged `hr`*"]
+    assert "`vpn`" not in shown["*1 FAQ entries tagged `hr`*"]
+    assert "Tags: `accounts`, `hr`" in shown["No entries tagged `nosuchtag`. Tags: `accounts`, `hr`."]
+
+
+def test_faq_show_an_entry_and_a_misspelt_one(bot: Bot) -> None:
+    bot.command("show vpn")
+    [shown] = bot.fake.wait_for("response/command")
+    assert "Install GlobalProtect." in texts(shown.body["blocks"])
+    assert [b["action_id"] for b in buttons(shown.body["blocks"])] == [blocks.SHARE]
+    bot.command("show vnp")
+    _, missing = bot.fake.wait_for("response/command", 2)
+    assert texts(missing.body["blocks"]) == "No entry `vnp`. Did you mean `vpn`?"
+    assert bot.store.questions == []  # lookups by id are not questions
+
+
+# --- buttons -------------------------------------------------------------------------------
+
+def answered_buttons(bot: Bot, text: str) -> dict[str, dict[str, Any]]:
+    bot.command(text)
+    [call] = bot.fake.wait_for("response/command")
+    return {b["action_id"]: b for b in buttons(call.body["blocks"])}
+
+
+def test_helpful_is_recorded_and_the_buttons_become_thanks(bot: Bot) -> None:
+    helpful = answered_buttons(bot, "I forgot my password")[blocks.HELPFUL]
+    assert bot.click(helpful, ephemeral=True)[0] == 200
+    [update] = bot.fake.wait_for("response/click")
+    assert update.body["replace_original"] is True
+    shown = texts(update.body["blocks"])
+    assert "the reset page" in shown and f"Thanks — noted: <@{USER}> found this helpful." in shown
+    assert [b["action_id"] for b in buttons(update.body["blocks"])] == [blocks.SHARE]  # still shareable
+    [feedback] = bot.store.feedback
+    assert (feedback.question_id, feedback.entry_id, feedback.helpful) == (bot.store.questions[0].id, "reset-password", True)
+
+
+def test_not_helpful_offers_the_other_suggestions(bot: Bot) -> None:
+    bot.event(message("I forgot my password, what do I do on my laptop?", channel=DM))
+    [answer] = bot.fake.wait_for("chat.postMessage")
+    not_helpful = {b["action_id"]: b for b in buttons(blocks_of(answer))}[blocks.NOT_HELPFUL]
+    bot.click(not_helpful)
+    [update] = bot.fake.wait_for("response/click")
+    assert "Maybe one of these?" in texts(update.body["blocks"])
+    offered = [b for b in buttons(update.body["blocks"]) if b["action_id"].startswith(blocks.SUGGESTION_PREFIX)]
+    assert [json.loads(b["value"])["entry"] for b in offered] == ["vpn"]
+    assert bot.store.feedback[0].helpful is False
+
+
+def test_a_suggestion_click_reveals_its_answer_and_is_recorded(bot: Bot) -> None:
+    suggestion = answered_buttons(bot, "my laptop is broken")[f"{blocks.SUGGESTION_PREFIX}0"]
+    bot.click(suggestion, ephemeral=True, user="U0OTHER")
+    [update] = bot.fake.wait_for("response/click")
+    shown = texts(update.body["blocks"])
+    assert "Install GlobalProtect." in shown and "picked by <@U0OTHER>" in shown
+    assert {b["action_id"] for b in buttons(update.body["blocks"])} == {blocks.SHARE, blocks.HELPFUL, blocks.NOT_HELPFUL}
+    [choice] = bot.store.choices
+    assert (choice.entry_id, choice.user, choice.question_id) == ("vpn", "U0OTHER", bot.store.questions[0].id)
+
+
+def test_share_posts_the_answer_in_the_channel(bot: Bot) -> None:
+    share = answered_buttons(bot, "how do I connect to the vpn")[blocks.SHARE]
+    bot.click(share, ephemeral=True)
+    delete, shared = bot.fake.wait_for("response/click", 2)
+    assert delete.body["delete_original"] is True
+    assert shared.body["response_type"] == "in_channel"
+    assert f"shared by <@{USER}>" in texts(shared.body["blocks"])
+    assert [b["action_id"] for b in buttons(shared.body["blocks"])] == [blocks.HELPFUL, blocks.NOT_HELPFUL]
+
+
+def test_a_click_on_an_entry_that_left_the_faq_is_handled(bot: Bot, tmp_path: Path) -> None:
+    helpful = answered_buttons(bot, "how do I connect to the vpn")[blocks.HELPFUL]
+    smaller = tmp_path / "smaller.yaml"
+    smaller.write_text("faqs:\n  - id: other\n    question: Other?\n    answer: Other.\n", encoding="utf-8")
+    bot.services.matcher = Matcher(load_faq(smaller))
+    bot.click(helpful, ephemeral=True)
+    [reply] = bot.fake.wait_for("response/click")
+    assert "no longer in the FAQ" in reply.body["text"] and reply.body["replace_original"] is False
