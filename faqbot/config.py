@@ -74,6 +74,12 @@ class Settings(BaseSettings):
         default_factory=dict, description="Per-channel modes, e.g. C0123ABC=silent,C0456DEF=suggest.",
     )
 
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        """`SLACK_BOT_TOKEN=` (as in a copied .env.example) means not set."""
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("channel_modes", mode="before")
     @classmethod
     def _pairs(cls, value: object) -> object:
@@ -88,6 +94,14 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """Credential values, for the log filter."""
         return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token) if s]
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Environment variable -> description, for documentation and its tests."""
+        return {
+            (f.validation_alias if isinstance(f.validation_alias, str) else f"FAQBOT_{name.upper()}"): f.description or ""
+            for name, f in cls.model_fields.items()
+        }
 
     def mode_of(self, channel: str) -> ChannelMode:
         return self.channel_modes.get(channel, self.channel_mode)

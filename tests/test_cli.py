@@ -7,10 +7,11 @@ import pytest
 from click.testing import CliRunner
 
 from faqbot.cli import cli
+from faqbot.config import Settings
 from tests.conftest import write
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ["validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
+COMMANDS = ["serve", "run", "validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +20,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
     These tests are about the CLI, so they run fuzzy-only; the bundled model has its own.
     """
-    for name in ("FAQBOT_FAQ_PATH", "FAQBOT_SEMANTIC_THRESHOLD", "FAQBOT_FUZZY_THRESHOLD", "FAQBOT_LOG_LEVEL"):
+    for name in Settings.variables():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FAQBOT_MODEL", "none")
     monkeypatch.setenv("FAQBOT_INDEX_CACHE", str(tmp_path / "cache"))
@@ -187,3 +188,17 @@ def test_fuzzy_fallback_can_be_switched_off(faq_file: Path, monkeypatch: pytest.
     assert json.loads(run(*question, "--no-fuzzy-fallback").output)["method"] == "none"
     monkeypatch.setenv("FAQBOT_FUZZY_FALLBACK", "false")
     assert json.loads(run(*question).output)["method"] == "none"
+
+
+def test_run_without_slack_credentials_is_the_local_chat(faq_file: Path) -> None:
+    result = run("run", "--faq", str(faq_file), input="pw reset\n")
+    assert result.exit_code == 0
+    assert "SLACK_BOT_TOKEN is not set, so this is the local chat" in result.output
+    assert "the reset page (https://id.example.com/reset)" in result.output
+
+
+def test_run_with_a_bot_token_serves_slack(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1-2-3")
+    result = run("run", "--faq", str(faq_file))
+    assert result.exit_code == 1
+    assert "HTTP mode needs SLACK_SIGNING_SECRET" in result.output  # serve's credential check

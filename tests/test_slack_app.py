@@ -416,3 +416,39 @@ def test_a_click_on_an_entry_that_left_the_faq_is_handled(bot: Bot, tmp_path: Pa
     bot.click(helpful, ephemeral=True)
     [reply] = bot.fake.wait_for("response/click")
     assert "no longer in the FAQ" in reply.body["text"] and reply.body["replace_original"] is False
+
+
+# --- the manifest matches the app ------------------------------------------------------------
+
+MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+# What each subscribed event needs (api.slack.com/events), plus replying and the slash command.
+EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.channels": "channels:history",
+                "message.groups": "groups:history", "message.im": "im:history", "message.mpim": "mpim:history"}
+
+
+def manifest() -> dict[str, Any]:
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe").load(MANIFEST.read_text(encoding="utf-8"))
+
+
+def test_manifest_asks_for_exactly_the_scopes_its_events_and_replies_need() -> None:
+    data = manifest()
+    events = data["settings"]["event_subscriptions"]["bot_events"]
+    assert set(events) == set(EVENT_SCOPES)
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted([*EVENT_SCOPES.values(), "chat:write", "commands"])
+    assert [c["command"] for c in data["features"]["slash_commands"]] == [blocks.COMMAND]
+    assert data["settings"]["interactivity"]["is_enabled"] is True
+    assert data["features"]["app_home"]["messages_tab_enabled"] is True  # people can DM it
+    assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    assert MANIFEST.read_text(encoding="utf-8").count(f"https://faqbot.example.com{EVENTS_PATH}") == 3
+
+
+@pytest.mark.parametrize("subscription", list(EVENT_SCOPES))
+def test_every_subscribed_event_has_a_listener(bot: Bot, subscription: str) -> None:
+    """Bolt answers 404 to an event no listener takes, and Slack then retries it."""
+    event_type, _, channel_type = subscription.partition(".")
+    event = {"type": event_type, "channel": "G0PRIV", "user": USER, "text": "hello there", "ts": "1700000000.000700"}
+    if channel_type:
+        event["channel_type"] = {"channels": "channel", "groups": "group"}.get(channel_type, channel_type)
+    assert bot.event(event)[0] == 200

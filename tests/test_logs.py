@@ -1,0 +1,33 @@
+import io
+import logging
+
+from faqbot.logs import RedactSecrets, configure_logging
+
+
+def test_known_secrets_and_credential_shapes_are_redacted() -> None:
+    redact = RedactSecrets(["my-signing-secret"]).redact
+    text = ("token=xoxb-123-456-abcDEF app xapp-1-A1-2-ff secret my-signing-secret "
+            "url https://hooks.slack.com/actions/T1/2/abc wss://x.slack.com/link/?ticket=t-123&app_id=A1")
+    redacted = redact(text)
+    for secret in ("xoxb-123", "xapp-1", "my-signing-secret", "hooks.slack.com/actions", "t-123"):
+        assert secret not in redacted
+    assert redacted.count("[redacted]") == 5 and "app_id=A1" in redacted
+
+
+def test_the_handler_redacts_messages_arguments_and_tracebacks() -> None:
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", ["s3cr3t"], stream=stream)
+    try:
+        log = logging.getLogger("faqbot.test")
+        log.debug("calling with %s", {"token": "xoxp-1-2-3"})
+        try:
+            raise RuntimeError("bad secret s3cr3t")
+        except RuntimeError:
+            log.exception("failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+    output = stream.getvalue()
+    assert "calling with {'token': '[redacted]'}" in output
+    assert "RuntimeError: bad secret [redacted]" in output
+    assert "s3cr3t" not in output and "xoxp" not in output
