@@ -46,6 +46,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     socket_url: str = "ws://127.0.0.1:9/"  # what apps.connections.open hands out
     _failures: dict[str, Failure] = field(default_factory=dict)
+    _delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
 
     def start(self) -> FakeSlack:
@@ -72,6 +73,10 @@ class FakeSlack:
              body: dict[str, Any] | None = None, times: int = 1) -> None:
         self._failures[method] = Failure(status, headers or {}, body or {"ok": False, "error": "fake"}, times)
 
+    def slow(self, path: str, seconds: float) -> None:
+        """Answer calls to `path` (a method, or "response/" for response URLs) only after `seconds`."""
+        self._delays[path] = seconds
+
     def of(self, path: str) -> list[Call]:
         """Successful calls to one method (or response URL prefix), in order."""
         with self._lock:
@@ -88,6 +93,7 @@ class FakeSlack:
             return self.of(path)
 
     def answer(self, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, str], Any]:
+        time.sleep(max((s for p, s in self._delays.items() if path.startswith(p)), default=0.0))
         failure = self._failures.get(path)
         if failure and failure.times > 0:
             failure.times -= 1

@@ -264,6 +264,17 @@ def test_bad_signatures_and_stale_requests_are_refused(bot: Bot) -> None:
     assert bot.fake.of("chat.") == [] and bot.store.questions == []
 
 
+def test_requests_are_acked_before_slow_work(bot: Bot) -> None:
+    """Slack waits 3 seconds for the HTTP response; replying may take longer."""
+    bot.fake.slow("chat.postMessage", 4)
+    bot.fake.slow("response/", 4)
+    for send in (lambda: bot.event(message("How do I reset my password?")), lambda: bot.command("vpn setup")):
+        started = time.monotonic()
+        assert send()[0] == 200
+        assert time.monotonic() - started < 2.5
+    assert bot.fake.wait_for("chat.postMessage") and bot.fake.wait_for("response/command")
+
+
 def test_a_rate_limited_reply_is_retried_after_retry_after(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", 429, headers={"Retry-After": "1"}, body={"ok": False, "error": "ratelimited"})
     started = time.monotonic()

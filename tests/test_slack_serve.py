@@ -58,6 +58,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_healthy(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=1):
+                return
+        except OSError:
+            assert process.poll() is None and time.monotonic() < deadline, stop(process)
+            time.sleep(0.1)
+
+
 def test_http_mode_serves_slack_events_on_port(fake: FakeSlack, faq_file: Path, tmp_path: Path) -> None:
     port = free_port()
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "PORT": str(port),
@@ -65,14 +76,7 @@ def test_http_mode_serves_slack_events_on_port(fake: FakeSlack, faq_file: Path, 
     process = start_faqbot(faq_file, tmp_path, env)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=1):
-                    break
-            except OSError:
-                assert process.poll() is None and time.monotonic() < deadline, stop(process)
-                time.sleep(0.1)
+        wait_until_healthy(url, process)
         status, _ = signed_post(url + "/slack/events", SECRET, json.dumps(event_body("Ev0HTTP")), "application/json")
         assert status == 200
         [reply] = fake.wait_for("chat.postMessage")
@@ -121,3 +125,20 @@ def test_serve_without_credentials_says_what_to_set(faq_file: Path, tmp_path: Pa
     output, _ = process.communicate(timeout=30)
     assert process.returncode == 1
     assert expected in output
+
+
+def test_sigterm_finishes_the_reply_under_way(fake: FakeSlack, faq_file: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "PORT": str(port),
+           "FAQBOT_HOST": "127.0.0.1", "FAQBOT_SLACK_API_URL": fake.api_url}
+    fake.slow("chat.postMessage", 2)
+    process = start_faqbot(faq_file, tmp_path, env)
+    url = f"http://127.0.0.1:{port}"
+    wait_until_healthy(url, process)
+    status, _ = signed_post(url + "/slack/events", SECRET, json.dumps(event_body("Ev0TERM")), "application/json")
+    assert status == 200
+    process.terminate()  # while the reply is still being posted
+    output, _ = process.communicate(timeout=15)
+    assert process.returncode == 0, output
+    assert len(fake.of("chat.postMessage")) == 1
+    assert "finishing the replies under way" in output

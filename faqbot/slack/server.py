@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import waitress
@@ -38,13 +41,34 @@ def wsgi_app(app: App) -> Wsgi:
 
 
 def serve(settings: Settings, matcher: Matcher, requested_mode: str = "auto", store: Store | None = None) -> None:
-    """Connect to Slack and serve until stopped (Ctrl-C or SIGTERM)."""
+    """Connect to Slack and serve until stopped; on SIGTERM (a platform restarting the
+    process) or Ctrl-C, stop taking requests and finish the replies already under way."""
     mode = connection_mode(settings, requested_mode)
     services = Services(matcher, store or MemoryStore(), settings.mode_of)
-    app = create_app(settings, services, mode)
-    if mode == "socket":
-        log.info("Socket Mode: connecting to Slack")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()
-        return
-    log.info("HTTP mode: listening on http://%s:%s%s", settings.host, settings.port, EVENTS_PATH)
-    waitress.serve(wsgi_app(app), host=settings.host, port=settings.port, threads=settings.http_threads, ident="faqbot")
+    listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
+    app = create_app(settings, services, mode, listener_executor=listeners)
+    signal.signal(signal.SIGTERM, _exit)
+    try:
+        if mode == "socket":
+            _serve_socket_mode(app, settings.slack_app_token.get_secret_value())
+        else:
+            log.info("HTTP mode: listening on http://%s:%s%s", settings.host, settings.port, EVENTS_PATH)
+            waitress.serve(wsgi_app(app), host=settings.host, port=settings.port, threads=settings.http_threads,
+                           ident="faqbot")
+    finally:
+        log.info("stopping: finishing the replies under way")
+        listeners.shutdown(wait=True)
+
+
+def _serve_socket_mode(app: App, app_token: str) -> None:
+    handler = SocketModeHandler(app, app_token)
+    log.info("Socket Mode: connecting to Slack")
+    handler.connect()
+    try:
+        threading.Event().wait()
+    finally:
+        handler.close()
+
+
+def _exit(signum: int, frame: object) -> None:
+    raise SystemExit(0)

@@ -9,6 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from faqbot.matcher import Match
 from faqbot.question import looks_like_question
 from faqbot.slack import replies
 from faqbot.slack.replies import Reply
@@ -64,14 +65,14 @@ def _reply_in_channel(event: Event, services: Services, client: WebClient) -> No
         return
     question = _record(match, "channel", event, answered=False)
     services.store.record_question(question)
-    if mode == "suggest" and match.entry is None and match.suggestions:
+    if mode == "suggest" and match.suggestions:  # (suggest is not silent: so there was no answer)
         reply = replies.not_sure(match, question.id)
         client.chat_postEphemeral(
             channel=event["channel"], user=event["user"], thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
         )
 
 
-def _record(match: Any, surface: str, event: Event, answered: bool) -> Question:
+def _record(match: Match, surface: str, event: Event, answered: bool) -> Question:
     return replies.question_record(
         match, surface, event["user"], event["channel"], answered, ts=event["ts"], thread_ts=event.get("thread_ts")
     )
