@@ -149,8 +149,25 @@ def _cell(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
+def slack_lines(calm: dict[str, Any], burst: dict[str, Any]) -> list[str]:
+    def ms(part: dict[str, float]) -> str:
+        return f"p50 {part['p50']:.0f} ms, p99 {part['p99']:.0f} ms, max {part['max']:.0f} ms"
+
+    return [
+        "- Slack HTTP mode (`python -m bench.slack`: signed message events through waitress, the bundled model and",
+        "  the sample FAQ, replies to the tests' fake Slack; sender, server and fake share one process, so these",
+        "  are upper bounds). Slack allows 3,000 ms for the acknowledgement.",
+        f"  - One message at a time ({calm['events']} events): acknowledged {ms(calm['ack_ms'])};"
+        f" reply posted {ms(calm['reply_ms'])} after sending.",
+        f"  - A burst of {burst['events']} messages from {burst['senders']} senders at once"
+        f" ({burst['http_threads']} server threads): acknowledged {ms(burst['ack_ms'])},"
+        f" {burst['non_200']} requests refused; {burst['replies']} replies, posted {ms(burst['reply_ms'])}"
+        f" after sending; {burst['events_per_s']:.0f} messages/s.",
+    ]
+
+
 def markdown(rows: list[Row], tune: dict[str, float], vocab: list, speed: dict, cold: float, scale: Row,
-             log: Log) -> str:
+             slack: list[str], log: Log) -> str:
     header = ("| protocol | pipeline | threshold | top1 | mrr | answered correct | out-of-scope abstained |"
               " wrong answers | decision accuracy | p50 ms | p99 ms |")
     table = [header, "|" + "---|" * (header.count("|") - 1)]
@@ -204,6 +221,7 @@ def markdown(rows: list[Row], tune: dict[str, float], vocab: list, speed: dict, 
         f"- Scale, the served pipeline: {scale.result['n']} queries against {scale.result['n_entries']} entries"
         f" ({scale.result['n_phrasings']} phrasings), whole `faqbot eval` command in the log below;"
         f" served latency p50 {scale.result['ms_per_query_p50']:.2f} ms, p99 {scale.result['ms_per_query_p99']:.2f} ms.",
+        *slack,
         "",
         "## Commands (in order, with wall time)",
         "",
@@ -232,7 +250,10 @@ def main(data: Path) -> None:
     out, _ = log.run("bench.speed", BUNDLED, "build/bench/banking77/queries.csv")
     speed = json.loads(out)
     cold = cold_start(log)
-    text = markdown(rows, tune, vocabulary_rows(), speed, cold, scale, log)
+    calm, _ = log.run("bench.slack", "--events", "200", "--senders", "1")
+    burst, _ = log.run("bench.slack", "--events", "1000", "--senders", "16")
+    slack = slack_lines(json.loads(calm), json.loads(burst))
+    text = markdown(rows, tune, vocabulary_rows(), speed, cold, scale, slack, log)
     (ROOT / "BENCHMARKS.md").write_text(text, encoding="utf-8")
     click.echo("wrote BENCHMARKS.md")
 

@@ -8,6 +8,7 @@ with Retry-After.
 
 from __future__ import annotations
 
+import collections
 import json
 import threading
 import time
@@ -31,6 +32,7 @@ class Call:
     body: dict[str, Any]
     headers: dict[str, str]
     status: int = 200
+    at: float = field(default_factory=time.monotonic)  # when the fake answered it
 
 
 @dataclass
@@ -88,7 +90,8 @@ class FakeSlack:
             while len(self.of(path)) < count:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    raise AssertionError(f"{count} call(s) to {path} expected, got {[c.path for c in self.calls]}")
+                    seen = collections.Counter(f"{c.path} {c.status}" for c in self.calls)
+                    raise AssertionError(f"{count} call(s) to {path} expected; calls seen: {dict(seen)}")
                 self._lock.wait(remaining)
             return self.of(path)
 

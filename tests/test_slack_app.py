@@ -268,10 +268,9 @@ def test_requests_are_acked_before_slow_work(bot: Bot) -> None:
     """Slack waits 3 seconds for the HTTP response; replying may take longer."""
     bot.fake.slow("chat.postMessage", 4)
     bot.fake.slow("response/", 4)
-    for send in (lambda: bot.event(message("How do I reset my password?")), lambda: bot.command("vpn setup")):
-        started = time.monotonic()
-        assert send()[0] == 200
-        assert time.monotonic() - started < 2.5
+    assert bot.event(message("How do I reset my password?"))[0] == 200
+    assert bot.command("vpn setup")[0] == 200
+    assert bot.fake.of("chat.postMessage") == [] and bot.fake.of("response/") == []  # acked, replies to come
     assert bot.fake.wait_for("chat.postMessage") and bot.fake.wait_for("response/command")
 
 
@@ -324,9 +323,8 @@ def test_no_token_or_secret_reaches_the_logs(fake: FakeSlack, faq_file: Path) ->
 # --- /faq ----------------------------------------------------------------------------------
 
 def test_faq_command_answers_privately_with_share_and_feedback(bot: Bot) -> None:
-    started = time.monotonic()
-    status, body = bot.command("how do I connect to the vpn")
-    assert status == 200 and time.monotonic() - started < 3  # acked before the answer is posted
+    status, _ = bot.command("how do I connect to the vpn")
+    assert status == 200
     [call] = bot.fake.wait_for("response/command")
     assert call.body["response_type"] == "ephemeral"
     assert "Install GlobalProtect." in texts(call.body["blocks"])

@@ -60,9 +60,9 @@ def _sections(text: str) -> list[Block]:
     for line in text.strip().splitlines():
         if chunks and len(chunks[-1]) + 1 + len(line) <= SECTION_LIMIT:
             chunks[-1] += "\n" + line
-        else:
-            chunks.extend(line[i : i + SECTION_LIMIT] for i in range(0, max(len(line), 1), SECTION_LIMIT))
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": c or " "}} for c in chunks]
+        else:  # a line longer than a section is cut
+            chunks.extend(line[i : i + SECTION_LIMIT] for i in range(0, len(line), SECTION_LIMIT))
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
 
 
 def _context(text: str) -> Block:
