@@ -157,6 +157,7 @@ def test_a_confident_channel_question_is_answered_in_a_thread(bot: Bot) -> None:
     assert "the reset page" in shown and "Answering _How do I reset my password?_" in shown
     assert "semantic match, similarity" in shown
     assert call.body["text"].startswith("Go to")
+    assert call.body["unfurl_links"] is False  # the reset page's link preview would bury the answer
     assert [b["action_id"] for b in buttons(blocks_of(call))] == [blocks.HELPFUL, blocks.NOT_HELPFUL]
     bot.executor.wait_idle()
     [question] = bot.store.questions
@@ -412,7 +413,7 @@ def test_share_posts_the_answer_in_the_channel(bot: Bot) -> None:
     bot.click(share, ephemeral=True)
     delete, shared = bot.fake.wait_for("response/click", 2)
     assert delete.body["delete_original"] is True
-    assert shared.body["response_type"] == "in_channel"
+    assert shared.body["response_type"] == "in_channel" and shared.body["unfurl_links"] is False
     assert f"shared by <@{USER}>" in texts(shared.body["blocks"])
     assert [b["action_id"] for b in buttons(shared.body["blocks"])] == [blocks.HELPFUL, blocks.NOT_HELPFUL]
 

@@ -69,7 +69,8 @@ def handle_share(ack: Ack, body: Body, action: dict[str, Any], respond: Respond,
     feedback = bool(value.question)  # `/faq show` answers no question, so there is nothing to rate
     message = blocks.answer(entry, shared, feedback=feedback)
     if replies.send(respond, logger, delete_original=True):
-        replies.send(respond, logger, text=replies.plain(entry.answer), blocks=message, response_type="in_channel")
+        replies.send(respond, logger, text=replies.plain(entry.answer), blocks=message, response_type="in_channel",
+                     unfurl_links=False, unfurl_media=False)
 
 
 def _is_ephemeral(body: Body) -> bool:

@@ -81,7 +81,8 @@ def _record(match: Match, surface: str, event: Event, answered: bool) -> Questio
 def _post(services: Services, client: WebClient, question: Question, reply: Reply, thread_ts: str | None) -> None:
     """Post the reply; the question is recorded either way, as unanswered if the post failed."""
     try:
-        client.chat_postMessage(channel=question.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks)
+        client.chat_postMessage(channel=question.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
+                                unfurl_links=False, unfurl_media=False)  # no link previews under every answer
     except SlackApiError:
         question = replace(question, answered=False)
         raise
