@@ -24,7 +24,7 @@ BUTTON_LIMIT = 75  # characters of a button's label
 COMMAND = "/faq"
 
 HELP = (
-    f"*Ask the FAQ*\n"
+    "*Ask the FAQ*\n"
     f"• `{COMMAND} <question>` answers privately; *Share in channel* posts the answer for everyone.\n"
     f"• `{COMMAND} list [tag]` lists the entries, `{COMMAND} show <id>` shows one.\n"
     "• Mention me or send me a direct message, and I'll always reply.\n"
@@ -38,7 +38,7 @@ class ButtonValue:
 
     question: str  # Question.id in the store
     entry: str  # Entry.id
-    how: str = ""  # the context line's wording: "semantic 0.83", "fuzzy 0.92", "chosen", ...
+    how: str = ""  # the context line's wording: "semantic match, similarity 0.83", "picked by <@U1>", ...
     others: tuple[str, ...] = field(default_factory=tuple)  # entry ids to offer after a 👎
 
     def dump(self) -> str:
@@ -50,7 +50,8 @@ class ButtonValue:
         return cls(data["question"], data["entry"], data.get("how", ""), tuple(data.get("others", ())))
 
 
-def _clip(text: str, limit: int) -> str:
+def clip(text: str, limit: int) -> str:
+    """At most `limit` characters, with an ellipsis when cut."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -72,7 +73,7 @@ def _context(text: str) -> Block:
 def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button", "action_id": action_id, "value": value,
-        "text": {"type": "plain_text", "text": _clip(label, BUTTON_LIMIT), "emoji": True},
+        "text": {"type": "plain_text", "text": clip(label, BUTTON_LIMIT), "emoji": True},
     }
     if style:
         button["style"] = style

@@ -73,7 +73,7 @@ def chosen(faq: Faq, value: ButtonValue, shareable: bool) -> Reply | None:
 
 def plain(text: str) -> str:
     """The notification text of an answer."""
-    return text if len(text) <= NOTIFICATION_LIMIT else text[: NOTIFICATION_LIMIT - 1] + "…"
+    return blocks.clip(text, NOTIFICATION_LIMIT)
 
 
 def send(respond: Respond, logger: Logger, **message: Any) -> bool:
