@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from faqbot.question import looks_like_question
 from faqbot.slack.app import create_app, web_client
 from faqbot.slack.server import EVENTS_PATH, wsgi_app
 from faqbot.slack.services import Services
-from faqbot.store import MemoryStore
+from faqbot.database import SqlStore
 from tests.fake_slack import TEAM, FakeSlack, signed_post
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +52,7 @@ def percentiles(values: list[float]) -> dict[str, float]:
 @click.option("--events", type=click.IntRange(1), default=1000, show_default=True)
 @click.option("--senders", type=click.IntRange(1), default=16, show_default=True)
 def main(events: int, senders: int) -> None:
+    workdir = tempfile.mkdtemp(prefix="faqbot-bench-")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "all threads busy" is the point here
     fake = FakeSlack().start()
     settings = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, faq_path=ROOT / "faq_data",
@@ -59,7 +61,7 @@ def main(events: int, senders: int) -> None:
     # Phrasings the bot answers in a channel, so every event gets exactly one reply.
     questions = [q for e in matcher.faq.entries for q in (f"{p}?" for p in e.alternates) 
                  if looks_like_question(q) and matcher.match(q).entry]
-    app = create_app(settings, Services(matcher, MemoryStore(), settings.mode_of), "http",
+    app = create_app(settings, Services(matcher, SqlStore.open(f"sqlite:///{workdir}/bench.db"), settings.mode_of), "http",
                      client=web_client(TOKEN, fake.api_url))
     server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=settings.http_threads)
     threading.Thread(target=server.run, daemon=True).start()

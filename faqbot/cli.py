@@ -8,7 +8,7 @@ import dataclasses
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from pydantic import ValidationError
@@ -19,6 +19,9 @@ from faqbot.faq import FaqError, load_faq
 from faqbot.logs import configure_logging
 from faqbot.matcher import Matcher, Suggestion, Thresholds
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_text
+
+if TYPE_CHECKING:
+    from faqbot.database import SqlStore
 
 faq_option = click.option(
     "--faq", "faq_path", type=click.Path(path_type=Path), default=None,
@@ -74,6 +77,17 @@ def build_matcher(config: Settings) -> Matcher:
     return Matcher(faq, encoder, thresholds, index_cache=config.index_cache)
 
 
+def open_store(config: Settings) -> SqlStore:
+    """The configured store, migrated; a bad URL or unreachable server is a clean CLI error."""
+    from faqbot.database import DatabaseError, SqlStore  # SQLAlchemy and Alembic: only where needed
+
+    key = config.user_hash_key.get_secret_value() if config.user_hash_key else None
+    try:
+        return SqlStore.open(config.database_url, key)
+    except DatabaseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="faqbot")
 def cli() -> None:
@@ -95,7 +109,7 @@ def serve(mode: str, port: int | None, **flags: Any) -> None:
     config = settings(port=port, **flags)
     try:
         connection_mode(config, mode)  # before loading the model: a missing token fails fast
-        serve_slack(config, build_matcher(config), mode)
+        serve_slack(config, build_matcher(config), open_store(config), mode)
     except SlackSetupError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from faqbot.matcher import Thresholds
@@ -73,8 +73,26 @@ class Settings(BaseSettings):
     channel_modes: Annotated[dict[str, ChannelMode], NoDecode] = Field(
         default_factory=dict, description="Per-channel modes, e.g. C0123ABC=silent,C0456DEF=suggest.",
     )
+    # The platform's DATABASE_URL wins, so attaching a PostgreSQL add-on is all it takes.
+    database_url: str = Field(
+        "sqlite:///faqbot.db", validation_alias=AliasChoices("DATABASE_URL", "FAQBOT_DATABASE_URL", "database_url"),
+        description="Where questions and feedback are kept: SQLite file or PostgreSQL URL.",
+    )
+    user_hash_key: SecretStr | None = Field(
+        None, description="Key of the hash that stores Slack user IDs; set it so hashes cannot be guessed.",
+    )
+    retention_days: int = Field(180, ge=1, description="Records older than this are deleted.")
+    admins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Slack user IDs allowed admin commands, besides workspace admins and owners.",
+    )
+    watch_faq: bool = Field(True, description="Reload the FAQ when its files change.")
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", mode="before")
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
+
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "user_hash_key", mode="before")
     @classmethod
     def _unset(cls, value: object) -> object:
         """`SLACK_BOT_TOKEN=` (as in a copied .env.example) means not set."""
@@ -93,15 +111,21 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """Credential values, for the log filter."""
-        return [s.get_secret_value() for s in (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token) if s]
+        secrets = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.user_hash_key)
+        return [s.get_secret_value() for s in secrets if s]
 
     @classmethod
     def variables(cls) -> dict[str, str]:
         """Environment variable -> description, for documentation and its tests."""
-        return {
-            (f.validation_alias if isinstance(f.validation_alias, str) else f"FAQBOT_{name.upper()}"): f.description or ""
-            for name, f in cls.model_fields.items()
-        }
+        names: dict[str, str] = {}
+        for name, f in cls.model_fields.items():
+            alias = f.validation_alias
+            if isinstance(alias, AliasChoices):
+                aliases = [a for a in alias.choices if isinstance(a, str) and a.isupper()]
+            else:
+                aliases = [alias if isinstance(alias, str) else f"FAQBOT_{name.upper()}"]
+            names.update(dict.fromkeys(aliases, f.description or ""))
+        return names
 
     def mode_of(self, channel: str) -> ChannelMode:
         return self.channel_modes.get(channel, self.channel_mode)

@@ -16,6 +16,7 @@ _PATTERNS = (
     re.compile(r"\bxapp-[A-Za-z0-9-]+"),  # app-level tokens (Socket Mode)
     re.compile(r"https://hooks\.slack(?:-gov)?\.com/\S+"),  # response URLs and webhooks
     re.compile(r"(ticket=)[^&\s'\"]+"),  # Socket Mode connection URLs
+    re.compile(r"(://[^:/@\s]+:)[^@\s]+(?=@)"),  # passwords in database URLs
 )
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

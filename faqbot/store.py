@@ -1,15 +1,12 @@
-"""What people asked and how the answers landed: the records, the interface that keeps
-them, and an in-memory implementation.
+"""What people asked and how the answers landed: the records and the interface that keeps
+them (faqbot.database implements it on SQL).
 
-The Slack app writes through `Store` only, so a database can stand behind it without the
-listeners changing. `claim` is here too because "have we replied to this already?" must
-be answered by whatever all processes share once there is more than one.
+The Slack app and the reports go through `Store` only. `claim` is here too because "have
+we replied to this already?" must be answered by what all processes share.
 """
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -79,36 +76,12 @@ class Store(Protocol):
         """True for the first caller with this key (within a TTL), False for every later one."""
         ...
 
+    def questions(self, since: datetime) -> list[Question]: ...
 
-class MemoryStore:
-    """The store of one process, lost on restart: enough for a single worker and for tests."""
+    def feedback(self, since: datetime) -> list[Feedback]: ...
 
-    def __init__(self, claim_ttl_s: float = CLAIM_TTL_S) -> None:
-        self.questions: list[Question] = []
-        self.feedback: list[Feedback] = []
-        self.choices: list[Choice] = []
-        self._claims: dict[str, float] = {}  # key -> monotonic expiry
-        self._claim_ttl_s = claim_ttl_s
-        self._lock = threading.Lock()
+    def choices(self, since: datetime) -> list[Choice]: ...
 
-    def record_question(self, question: Question) -> None:
-        with self._lock:
-            self.questions.append(question)
-
-    def record_feedback(self, feedback: Feedback) -> None:
-        with self._lock:
-            self.feedback.append(feedback)
-
-    def record_choice(self, choice: Choice) -> None:
-        with self._lock:
-            self.choices.append(choice)
-
-    def claim(self, key: str) -> bool:
-        now = time.monotonic()
-        with self._lock:
-            if self._claims.get(key, 0.0) > now:
-                return False
-            if len(self._claims) > 10_000:  # forget expired keys now and then, not on every call
-                self._claims = {k: t for k, t in self._claims.items() if t > now}
-            self._claims[key] = now + self._claim_ttl_s
-            return True
+    def delete_before(self, cutoff: datetime) -> int:
+        """Retention: forget records older than `cutoff`; returns how many went."""
+        ...

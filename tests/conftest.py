@@ -1,14 +1,21 @@
-"""Shared fixtures: a small FAQ written to disk, a toy encoder, and the shared data path."""
+"""Shared fixtures: a small FAQ written to disk, a toy encoder, the shared data path, and
+the databases the store runs on."""
 
 from __future__ import annotations
 
+import functools
+import os
 import textwrap
 import zlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
+
+from faqbot.database import SqlStore, make_url_safe
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 needs_shared_data = pytest.mark.skipif(
@@ -76,3 +83,44 @@ class ConceptEncoder:
                     out[row, known if known is not None else 8 + zlib.crc32(word.encode()) % (self.DIM - 8)] += 1
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
+
+
+# PostgreSQL for the store tests: .ci/run starts one on 127.0.0.1 (see .ci/postgres).
+POSTGRES_URL = os.environ.get("FAQBOT_TEST_POSTGRES_URL", "postgresql://faqbot:faqbot@127.0.0.1:5432/faqbot_test")
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # "since the beginning", for reading every record back
+
+
+@functools.cache
+def postgres_problem() -> str | None:
+    """Why PostgreSQL cannot be used (None when it can); asked once per test session."""
+    try:
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            return None
+    except psycopg.Error as exc:
+        return str(exc).strip().splitlines()[0]
+
+
+def reset_postgres() -> None:
+    """An empty database for the next test: the tests own this throwaway server."""
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The store's tests run on both databases faqbot supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'faqbot.db'}"
+    problem = postgres_problem()
+    if problem:
+        pytest.skip(f"no PostgreSQL server reachable at {make_url_safe(POSTGRES_URL)} ({problem});"
+                    " .ci/run starts one, or set FAQBOT_TEST_POSTGRES_URL")
+    reset_postgres()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SqlStore:
+    """A store on a fresh SQLite file, for tests about something else."""
+    return SqlStore.open(f"sqlite:///{tmp_path / 'store.db'}")

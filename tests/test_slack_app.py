@@ -27,8 +27,8 @@ from faqbot.slack import blocks
 from faqbot.slack.app import create_app, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
-from faqbot.store import MemoryStore
-from tests.conftest import ConceptEncoder
+from faqbot.database import SqlStore
+from tests.conftest import EPOCH, ConceptEncoder
 from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack, signed_post
 
 TOKEN = "xoxb-1111-2222-secrettokenvalue"
@@ -60,7 +60,7 @@ class Bot:
 
     url: str
     fake: FakeSlack
-    store: MemoryStore
+    store: SqlStore
     executor: TrackingExecutor
     services: Services
     _events: int = field(default=0)
@@ -127,7 +127,7 @@ def fake() -> Iterator[FakeSlack]:
 
 def serve(fake: FakeSlack, faq_file: Path, **settings: Any) -> Iterator[Bot]:
     config = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, **settings)
-    store = MemoryStore()
+    store = SqlStore.open(f"sqlite:///{faq_file.parent / 'faqbot.db'}")
     services = Services(Matcher(load_faq(faq_file), ConceptEncoder()), store, config.mode_of)
     executor = TrackingExecutor()
     app = create_app(config, services, "http", client=web_client(TOKEN, fake.api_url), listener_executor=executor)
@@ -160,7 +160,7 @@ def test_a_confident_channel_question_is_answered_in_a_thread(bot: Bot) -> None:
     assert call.body["unfurl_links"] is False  # the reset page's link preview would bury the answer
     assert [b["action_id"] for b in buttons(blocks_of(call))] == [blocks.HELPFUL, blocks.NOT_HELPFUL]
     bot.executor.wait_idle()
-    [question] = bot.store.questions
+    [question] = bot.store.questions(EPOCH)
     assert (question.entry_id, question.answered, question.surface) == ("reset-password", True, "channel")
 
 
@@ -181,7 +181,7 @@ def test_silent_channels_record_but_never_reply(bot: Bot) -> None:
     bot.event(message("How do I reset my password?", channel="C0QUIET"))
     bot.executor.wait_idle()
     assert bot.fake.of("chat.") == []
-    [question] = bot.store.questions
+    [question] = bot.store.questions(EPOCH)
     assert (question.entry_id, question.answered) == ("reset-password", False)
 
 
@@ -216,7 +216,7 @@ def test_a_retried_event_is_answered_once(bot: Bot) -> None:
     assert bot.event(event, event_id="Ev0RETRY", headers=retry)[0] == 200
     bot.executor.wait_idle()
     assert len(bot.fake.of("chat.postMessage")) == 1
-    assert len(bot.store.questions) == 1
+    assert len(bot.store.questions(EPOCH)) == 1
 
 
 def test_the_same_message_under_two_event_ids_is_answered_once(bot: Bot) -> None:
@@ -262,7 +262,7 @@ def test_bad_signatures_and_stale_requests_are_refused(bot: Bot) -> None:
     assert bot.post(body, signature="v0=" + "0" * 64)[0] == 401
     assert bot.post(body, timestamp=int(time.time()) - 10 * 60)[0] == 401
     bot.executor.wait_idle()
-    assert bot.fake.of("chat.") == [] and bot.store.questions == []
+    assert bot.fake.of("chat.") == [] and bot.store.questions(EPOCH) == []
 
 
 def test_requests_are_acked_before_slow_work(bot: Bot) -> None:
@@ -291,7 +291,7 @@ def test_an_api_error_is_logged_and_the_app_carries_on(bot: Bot, caplog: pytest.
         bot.event(message("How do I reset my password?"))
         bot.executor.wait_idle()
     assert "channel_not_found" in caplog.text
-    [question] = bot.store.questions
+    [question] = bot.store.questions(EPOCH)
     assert question.answered is False  # recorded, as not answered
     bot.event(message("How do I connect to the VPN?", ts="1700000000.000900"))
     assert bot.fake.wait_for("chat.postMessage")
@@ -331,8 +331,8 @@ def test_faq_command_answers_privately_with_share_and_feedback(bot: Bot) -> None
     assert "Install GlobalProtect." in texts(call.body["blocks"])
     assert [b["action_id"] for b in buttons(call.body["blocks"])] == [blocks.SHARE, blocks.HELPFUL, blocks.NOT_HELPFUL]
     bot.executor.wait_idle()
-    [question] = bot.store.questions
-    assert (question.surface, question.entry_id, question.user) == ("command", "vpn", USER)
+    [question] = bot.store.questions(EPOCH)
+    assert (question.surface, question.entry_id, question.user) == ("command", "vpn", bot.store.hash_user(USER))
 
 
 @pytest.mark.parametrize("text", ["", "help", "HELP"])
@@ -362,7 +362,7 @@ def test_faq_show_an_entry_and_a_misspelt_one(bot: Bot) -> None:
     bot.command("show vnp")
     _, missing = bot.fake.wait_for("response/command", 2)
     assert texts(missing.body["blocks"]) == "No entry `vnp`. Did you mean `vpn`?"
-    assert bot.store.questions == []  # lookups by id are not questions
+    assert bot.store.questions(EPOCH) == []  # lookups by id are not questions
 
 
 # --- buttons -------------------------------------------------------------------------------
@@ -381,8 +381,9 @@ def test_helpful_is_recorded_and_the_buttons_become_thanks(bot: Bot) -> None:
     shown = texts(update.body["blocks"])
     assert "the reset page" in shown and f"Thanks — noted: <@{USER}> found this helpful." in shown
     assert [b["action_id"] for b in buttons(update.body["blocks"])] == [blocks.SHARE]  # still shareable
-    [feedback] = bot.store.feedback
-    assert (feedback.question_id, feedback.entry_id, feedback.helpful) == (bot.store.questions[0].id, "reset-password", True)
+    [feedback] = bot.store.feedback(EPOCH)
+    assert (feedback.question_id, feedback.entry_id, feedback.helpful) == (
+        bot.store.questions(EPOCH)[0].id, "reset-password", True)
 
 
 def test_not_helpful_offers_the_other_suggestions(bot: Bot) -> None:
@@ -394,7 +395,7 @@ def test_not_helpful_offers_the_other_suggestions(bot: Bot) -> None:
     assert "Maybe one of these?" in texts(update.body["blocks"])
     offered = [b for b in buttons(update.body["blocks"]) if b["action_id"].startswith(blocks.SUGGESTION_PREFIX)]
     assert [json.loads(b["value"])["entry"] for b in offered] == ["vpn"]
-    assert bot.store.feedback[0].helpful is False
+    assert bot.store.feedback(EPOCH)[0].helpful is False
 
 
 def test_a_suggestion_click_reveals_its_answer_and_is_recorded(bot: Bot) -> None:
@@ -404,8 +405,9 @@ def test_a_suggestion_click_reveals_its_answer_and_is_recorded(bot: Bot) -> None
     shown = texts(update.body["blocks"])
     assert "Install GlobalProtect." in shown and "picked by <@U0OTHER>" in shown
     assert {b["action_id"] for b in buttons(update.body["blocks"])} == {blocks.SHARE, blocks.HELPFUL, blocks.NOT_HELPFUL}
-    [choice] = bot.store.choices
-    assert (choice.entry_id, choice.user, choice.question_id) == ("vpn", "U0OTHER", bot.store.questions[0].id)
+    [choice] = bot.store.choices(EPOCH)
+    assert (choice.entry_id, choice.user, choice.question_id) == (
+        "vpn", bot.store.hash_user("U0OTHER"), bot.store.questions(EPOCH)[0].id)
 
 
 def test_share_posts_the_answer_in_the_channel(bot: Bot) -> None:

@@ -1,41 +1,161 @@
-import threading
+"""The SQL store on SQLite and PostgreSQL: round trips, migrations, retention, concurrency."""
 
-from faqbot.store import Choice, Feedback, MemoryStore, Question
+import multiprocessing
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from faqbot import tables
+from faqbot.database import DatabaseError, SqlStore, connect, engine_url, migrate, schema_revision
+from faqbot.store import Choice, Feedback, Question
+from tests.conftest import EPOCH
+
+NOW = datetime.now(UTC)
 
 
 def question(**overrides: object) -> Question:
-    fields = dict(text="How?", normalized="how", surface="dm", user="U1", channel="D1", entry_id="vpn",
-                  score=0.9, method="semantic", answered=True)
+    fields = dict(text="How do I reset my password?", normalized="how do i reset my password", surface="dm",
+                  user="U0ASKER", channel="D1", entry_id="reset-password", score=0.91, method="semantic",
+                  answered=True, ts="1700000000.000100", thread_ts=None)
     return Question(**{**fields, **overrides})
 
 
-def test_records_keep_what_happened() -> None:
-    store = MemoryStore()
+def test_records_round_trip_with_user_ids_hashed(database_url: str) -> None:
+    store = SqlStore.open(database_url, user_key="k")
     asked = question()
     store.record_question(asked)
-    store.record_feedback(Feedback(asked.id, "vpn", "U2", helpful=False))
-    store.record_choice(Choice(asked.id, "reset-password", "U1"))
-    assert store.questions == [asked]
-    assert store.feedback[0].question_id == asked.id and store.feedback[0].helpful is False
-    assert store.choices[0].entry_id == "reset-password"
-    assert question().id != asked.id  # each question gets its own id
+    store.record_question(question(entry_id=None, method="none", answered=False, score=0.2, surface="channel",
+                                   channel="C1", thread_ts="1700000000.000001"))
+    store.record_feedback(Feedback(asked.id, "reset-password", "U0OTHER", helpful=False))
+    store.record_choice(Choice(asked.id, "vpn", "U0ASKER"))
+    first, second = store.questions(EPOCH)
+    assert first.id == asked.id and first.at == asked.at
+    assert (first.text, first.entry_id, first.score, first.method, first.answered) == (
+        asked.text, "reset-password", 0.91, "semantic", True)
+    assert (second.entry_id, second.answered, second.thread_ts) == (None, False, "1700000000.000001")
+    assert first.user == store.hash_user("U0ASKER") != "U0ASKER"  # the ID itself is never stored
+    [feedback] = store.feedback(EPOCH)
+    assert (feedback.question_id, feedback.entry_id, feedback.helpful) == (asked.id, "reset-password", False)
+    [choice] = store.choices(EPOCH)
+    assert (choice.question_id, choice.entry_id, choice.user) == (asked.id, "vpn", store.hash_user("U0ASKER"))
+    with store.engine.connect() as connection:
+        stored = " ".join(str(v) for row in connection.execute(text("SELECT * FROM questions")) for v in row)
+    assert "U0ASKER" not in stored
 
 
-def test_claim_is_first_come_only_until_it_expires() -> None:
-    store = MemoryStore(claim_ttl_s=0.0)
-    assert store.claim("a") and store.claim("a")  # expired at once
-    store = MemoryStore()
-    assert store.claim("a") is True
-    assert store.claim("a") is False
-    assert store.claim("b") is True
+def test_user_hashes_depend_on_the_key(tmp_path) -> None:
+    a = SqlStore.open(f"sqlite:///{tmp_path}/a.db", user_key="one")
+    b = SqlStore(a.engine, user_key="two")
+    assert a.hash_user("U1") == a.hash_user("U1") != b.hash_user("U1")
 
 
-def test_claim_has_one_winner_across_threads() -> None:
-    store = MemoryStore()
+def test_reads_start_at_since(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    store.record_question(question(at=NOW - timedelta(days=10)))
+    recent = question(at=NOW - timedelta(days=1))
+    store.record_question(recent)
+    assert [q.id for q in store.questions(NOW - timedelta(days=7))] == [recent.id]
+
+
+def test_retention_deletes_old_rows_only(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    old, new = question(at=NOW - timedelta(days=200)), question(at=NOW)
+    for q in (old, new):
+        store.record_question(q)
+        store.record_feedback(Feedback(q.id, "reset-password", "U1", True, at=q.at))
+        store.record_choice(Choice(q.id, "vpn", "U1", at=q.at))
+    assert store.delete_before(NOW - timedelta(days=180)) == 3
+    assert [q.id for q in store.questions(EPOCH)] == [new.id]
+    assert [f.question_id for f in store.feedback(EPOCH)] == [new.id]
+    assert [c.question_id for c in store.choices(EPOCH)] == [new.id]
+
+
+def test_claims_are_first_come_until_they_expire(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    assert store.claim("event:Ev1") is True
+    assert store.claim("event:Ev1") is False
+    assert store.claim("event:Ev2") is True
+    expiring = SqlStore(store.engine, claim_ttl_s=-1)  # claims already expired when taken
+    assert expiring.claim("message:C1:1") is True and expiring.claim("message:C1:1") is True
+
+
+def test_migrations_from_empty_reach_exactly_the_declared_schema(database_url: str) -> None:
+    engine = connect(database_url)
+    assert schema_revision(engine) is None
+    migrate(engine)
+    assert schema_revision(engine) == "0002"
+    with engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), tables.metadata) == []
+
+
+def test_migration_from_the_previous_schema_keeps_the_records(database_url: str) -> None:
+    engine = connect(database_url)
+    migrate(engine, "0001")
+    assert "claims" not in inspect(engine).get_table_names()
+    old = SqlStore(engine)
+    kept = question()
+    old.record_question(kept)
+    store = SqlStore.open(database_url)  # what a new release does on start-up
+    assert schema_revision(store.engine) == "0002"
+    assert [q.id for q in store.questions(EPOCH)] == [kept.id]
+    assert store.claim("event:Ev1") is True
+
+
+def test_opening_twice_migrates_once_and_changes_nothing(database_url: str) -> None:
+    SqlStore.open(database_url).record_question(question())
+    store = SqlStore.open(database_url)
+    assert schema_revision(store.engine) == "0002" and len(store.questions(EPOCH)) == 1
+
+
+def test_concurrent_writers_lose_nothing_and_claims_have_one_winner(database_url: str) -> None:
+    store = SqlStore.open(database_url)
     wins: list[bool] = []
-    threads = [threading.Thread(target=lambda: wins.append(store.claim("event:Ev1"))) for _ in range(16)]
+
+    def work(n: int) -> None:
+        for i in range(20):
+            store.record_question(question(ts=f"{n}.{i}"))
+        wins.append(store.claim("event:shared"))
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert sorted(wins) == [False] * 15 + [True]
+    assert len(store.questions(EPOCH)) == 160
+    assert sorted(wins) == [False] * 7 + [True]
+
+
+def _process_writer(url: str, n: int, results: "multiprocessing.Queue[bool]") -> None:
+    store = SqlStore.open(url)  # each process migrates on start-up, as each dyno does
+    for i in range(10):
+        store.record_question(question(ts=f"p{n}.{i}"))
+    results.put(store.claim("event:across-processes"))
+
+
+def test_several_processes_start_and_write_at_once(database_url: str) -> None:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    processes = [context.Process(target=_process_writer, args=(database_url, n, results)) for n in range(4)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(timeout=60)
+    assert [p.exitcode for p in processes] == [0] * 4
+    assert sorted(results.get(timeout=5) for _ in processes) == [False, False, False, True]
+    assert len(SqlStore.open(database_url).questions(EPOCH)) == 40
+
+
+def test_platform_urls_get_the_psycopg_driver() -> None:
+    assert engine_url("postgres://u:p@h:5432/d") == "postgresql+psycopg://u:p@h:5432/d"
+    assert engine_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
+    assert engine_url("sqlite:///faqbot.db") == "sqlite:///faqbot.db"
+
+
+def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None:
+    with pytest.raises(DatabaseError, match="cannot prepare the database") as error:
+        SqlStore.open("postgres://faqbot:hunter2@127.0.0.1:1/faqbot")
+    assert "hunter2" not in str(error.value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -18,10 +20,11 @@ from faqbot.config import Settings
 from faqbot.matcher import Matcher
 from faqbot.slack.app import connection_mode, create_app
 from faqbot.slack.services import Services
-from faqbot.store import MemoryStore, Store
+from faqbot.store import Store
 
 EVENTS_PATH = "/slack/events"  # events, slash commands and interactivity all arrive here
 HEALTH_PATH = "/healthz"
+RETENTION_EVERY_S = 24 * 3600
 
 log = logging.getLogger(__name__)
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -40,12 +43,13 @@ def wsgi_app(app: App) -> Wsgi:
     return application
 
 
-def serve(settings: Settings, matcher: Matcher, requested_mode: str = "auto", store: Store | None = None) -> None:
+def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: str = "auto") -> None:
     """Connect to Slack and serve until stopped; on SIGTERM (a platform restarting the
     process) or Ctrl-C, stop taking requests and finish the replies already under way."""
     mode = connection_mode(settings, requested_mode)
-    services = Services(matcher, store or MemoryStore(), settings.mode_of)
+    services = Services(matcher, store, settings.mode_of)
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
+    threading.Thread(target=_apply_retention, args=(store, settings.retention_days), daemon=True).start()
     app = create_app(settings, services, mode, listener_executor=listeners)
     signal.signal(signal.SIGTERM, _exit)
     try:
@@ -68,6 +72,17 @@ def _serve_socket_mode(app: App, app_token: str) -> None:
         threading.Event().wait()
     finally:
         handler.close()
+
+
+def _apply_retention(store: Store, days: int) -> None:
+    """Delete records older than `days` now and once a day after; every process may do it."""
+    while True:
+        try:
+            removed = store.delete_before(datetime.now(UTC) - timedelta(days=days))
+            log.info("retention: %d records older than %d days deleted", removed, days)
+        except Exception:
+            log.exception("retention failed; trying again tomorrow")
+        time.sleep(RETENTION_EVERY_S)
 
 
 def _exit(signum: int, frame: object) -> None:

@@ -1,0 +1,190 @@
+"""The SQL store: SQLite by default, PostgreSQL when a platform provides DATABASE_URL.
+
+The schema is versioned by Alembic migrations that run when the store opens; on PostgreSQL
+an advisory lock lets several processes start at once without racing each other. Slack
+user IDs are stored as keyed hashes: counts work, identities are not kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, delete, event, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+
+from faqbot import tables
+from faqbot.store import CLAIM_TTL_S, Choice, Feedback, Question
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 7_240_001  # pg_advisory_lock key: one migrating process at a time
+DEFAULT_USER_KEY = "faqbot-user-hash"  # set FAQBOT_USER_HASH_KEY to make hashes unguessable
+
+
+class DatabaseError(Exception):
+    """The database URL is unusable or the database cannot be reached."""
+
+
+def engine_url(url: str) -> str:
+    """Platform URLs (`postgres://`, `postgresql://`) with the psycopg 3 driver SQLAlchemy needs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+def connect(url: str) -> Engine:
+    try:
+        engine = create_engine(engine_url(url), pool_pre_ping=True)
+    except Exception as exc:  # SQLAlchemy raises several types for a malformed URL or missing driver
+        raise DatabaseError(f"unusable database URL {make_url_safe(url)}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_connect)
+        event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def make_url_safe(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    try:
+        return make_url(engine_url(url)).render_as_string(hide_password=True)
+    except Exception:
+        return "(unparseable URL)"
+
+
+def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
+    # SQLAlchemy's recipe for real SQLite transactions (DDL included): the driver's own
+    # BEGIN handling is switched off and `_sqlite_begin` issues it. WAL lets readers and a
+    # writer share the file; busy_timeout makes a second writer wait instead of failing.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    # A migration takes the write lock at once, so a second process waits for the first.
+    connection.exec_driver_sql(f"BEGIN {connection.get_execution_options().get('sqlite_begin', '')}")
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision`; concurrent callers on PostgreSQL wait for each other."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.connect() as connection:
+        connection.execution_options(sqlite_begin="IMMEDIATE")
+        with connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+
+
+def schema_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        try:
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:
+            return None
+
+
+def _aware(value: datetime) -> datetime:
+    """SQLite hands timestamps back without a zone; they were written in UTC."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+class SqlStore:
+    """The Store on SQLAlchemy; safe across threads and processes."""
+
+    def __init__(self, engine: Engine, user_key: str = DEFAULT_USER_KEY, claim_ttl_s: float = CLAIM_TTL_S) -> None:
+        self.engine = engine
+        self._user_key = user_key.encode()
+        self._claim_ttl = timedelta(seconds=claim_ttl_s)
+
+    @classmethod
+    def open(cls, url: str, user_key: str | None = None) -> SqlStore:
+        """Connect and migrate: the schema is current before the first record."""
+        engine = connect(url)
+        try:
+            migrate(engine)
+        except Exception as exc:
+            raise DatabaseError(f"cannot prepare the database at {make_url_safe(url)}: {exc}") from exc
+        return cls(engine, user_key or DEFAULT_USER_KEY)
+
+    def hash_user(self, user: str) -> str:
+        return hmac.new(self._user_key, user.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def record_question(self, question: Question) -> None:
+        row = {
+            "id": question.id, "at": question.at, "surface": question.surface, "user_hash": self.hash_user(question.user),
+            "channel": question.channel, "ts": question.ts, "thread_ts": question.thread_ts, "text": question.text,
+            "normalized": question.normalized, "entry_id": question.entry_id, "score": question.score,
+            "method": question.method, "answered": question.answered,
+        }
+        with self.engine.begin() as connection:
+            connection.execute(tables.questions.insert(), row)
+
+    def record_feedback(self, feedback: Feedback) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(tables.feedback.insert(), {
+                "at": feedback.at, "question_id": feedback.question_id, "entry_id": feedback.entry_id,
+                "user_hash": self.hash_user(feedback.user), "helpful": feedback.helpful,
+            })
+
+    def record_choice(self, choice: Choice) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(tables.choices.insert(), {
+                "at": choice.at, "question_id": choice.question_id, "entry_id": choice.entry_id,
+                "user_hash": self.hash_user(choice.user),
+            })
+
+    def claim(self, key: str) -> bool:
+        """Insert the key, or take it over once expired; the database decides who was first."""
+        now = datetime.now(UTC)
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(tables.claims).values(key=key, expires_at=now + self._claim_ttl)
+        statement = statement.on_conflict_do_update(
+            index_elements=["key"], set_={"expires_at": statement.excluded.expires_at},
+            where=tables.claims.c.expires_at < now,
+        )
+        with self.engine.begin() as connection:  # a row comes back only if inserted or taken over
+            return connection.execute(statement.returning(tables.claims.c.key)).first() is not None
+
+    def questions(self, since: datetime) -> list[Question]:
+        q = tables.questions.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(tables.questions).where(q.at >= since).order_by(q.at)).mappings()
+            return [
+                Question(text=r["text"], normalized=r["normalized"], surface=r["surface"], user=r["user_hash"],
+                         channel=r["channel"], entry_id=r["entry_id"], score=r["score"], method=r["method"],
+                         answered=r["answered"], ts=r["ts"], thread_ts=r["thread_ts"], id=r["id"], at=_aware(r["at"]))
+                for r in rows
+            ]
+
+    def feedback(self, since: datetime) -> list[Feedback]:
+        f = tables.feedback.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(tables.feedback).where(f.at >= since).order_by(f.at)).mappings()
+            return [Feedback(r["question_id"], r["entry_id"], r["user_hash"], r["helpful"], _aware(r["at"])) for r in rows]
+
+    def choices(self, since: datetime) -> list[Choice]:
+        c = tables.choices.c
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(tables.choices).where(c.at >= since).order_by(c.at)).mappings()
+            return [Choice(r["question_id"], r["entry_id"], r["user_hash"], _aware(r["at"])) for r in rows]
+
+    def delete_before(self, cutoff: datetime) -> int:
+        """Retention: remove records older than `cutoff` and expired claims; returns rows removed."""
+        removed = 0
+        with self.engine.begin() as connection:
+            for table in (tables.questions, tables.feedback, tables.choices):
+                removed += connection.execute(delete(table).where(table.c.at < cutoff)).rowcount
+            connection.execute(delete(tables.claims).where(tables.claims.c.expires_at < datetime.now(UTC)))
+        return removed

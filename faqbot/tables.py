@@ -1,0 +1,51 @@
+"""The store's tables (SQLAlchemy Core). Migrations in faqbot/migrations/ create them; a test
+checks that a migrated database matches these definitions exactly."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+questions = Table(
+    "questions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("surface", String(16), nullable=False),
+    Column("user_hash", String(64), nullable=False),
+    Column("channel", String(32), nullable=False),
+    Column("ts", String(32)),
+    Column("thread_ts", String(32)),
+    Column("text", Text, nullable=False),
+    Column("normalized", Text, nullable=False),
+    Column("entry_id", String(200), index=True),
+    Column("score", Float, nullable=False),
+    Column("method", String(16), nullable=False),
+    Column("answered", Boolean, nullable=False),
+)
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("question_id", String(32), nullable=False, index=True),
+    Column("entry_id", String(200), nullable=False),
+    Column("user_hash", String(64), nullable=False),
+    Column("helpful", Boolean, nullable=False),
+)
+
+choices = Table(
+    "choices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("question_id", String(32), nullable=False, index=True),
+    Column("entry_id", String(200), nullable=False),
+    Column("user_hash", String(64), nullable=False),
+)
+
+# Added in migration 0002: "have we handled this already?", shared by every process.
+claims = Table(
+    "claims", metadata,
+    Column("key", String(200), primary_key=True),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
