@@ -23,9 +23,8 @@ import waitress
 from faqbot.cli import build_matcher
 from faqbot.config import Settings
 from faqbot.question import looks_like_question
-from faqbot.slack.app import create_app, web_client
+from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, wsgi_app
-from faqbot.slack.services import Services
 from faqbot.database import SqlStore
 from tests.fake_slack import TEAM, FakeSlack, signed_post
 
@@ -61,8 +60,8 @@ def main(events: int, senders: int) -> None:
     # Phrasings the bot answers in a channel, so every event gets exactly one reply.
     questions = [q for e in matcher.faq.entries for q in (f"{p}?" for p in e.alternates) 
                  if looks_like_question(q) and matcher.match(q).entry]
-    app = create_app(settings, Services(matcher, SqlStore.open(f"sqlite:///{workdir}/bench.db"), settings.mode_of), "http",
-                     client=web_client(TOKEN, fake.api_url))
+    store = SqlStore.open(f"sqlite:///{workdir}/bench.db")
+    app, _ = assemble(settings, matcher, store, "http", web_client(TOKEN, fake.api_url))
     server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=settings.http_threads)
     threading.Thread(target=server.run, daemon=True).start()
     url = f"http://127.0.0.1:{server.effective_port}{EVENTS_PATH}"

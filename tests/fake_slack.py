@@ -47,6 +47,7 @@ class Failure:
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     socket_url: str = "ws://127.0.0.1:9/"  # what apps.connections.open hands out
+    workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     _failures: dict[str, Failure] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -121,6 +122,9 @@ class FakeSlack:
             return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}}
+        if method == "users.info":
+            user = body.get("user", "")
+            return {"ok": True, "user": {"id": user, "is_admin": user in self.workspace_admins, "is_owner": False}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
         return {"ok": True}

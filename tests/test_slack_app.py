@@ -24,7 +24,7 @@ from faqbot.faq import load_faq
 from faqbot.logs import configure_logging
 from faqbot.matcher import Matcher
 from faqbot.slack import blocks
-from faqbot.slack.app import create_app, web_client
+from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
 from faqbot.database import SqlStore
@@ -126,11 +126,12 @@ def fake() -> Iterator[FakeSlack]:
 
 
 def serve(fake: FakeSlack, faq_file: Path, **settings: Any) -> Iterator[Bot]:
-    config = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, **settings)
+    config = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, faq_path=faq_file, index_cache=None,
+                      **settings)
     store = SqlStore.open(f"sqlite:///{faq_file.parent / 'faqbot.db'}")
-    services = Services(Matcher(load_faq(faq_file), ConceptEncoder()), store, config.mode_of)
+    matcher = Matcher(load_faq(faq_file), ConceptEncoder())
     executor = TrackingExecutor()
-    app = create_app(config, services, "http", client=web_client(TOKEN, fake.api_url), listener_executor=executor)
+    app, services = assemble(config, matcher, store, "http", web_client(TOKEN, fake.api_url), executor)
     server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=4)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -434,7 +435,7 @@ def test_a_click_on_an_entry_that_left_the_faq_is_handled(bot: Bot, tmp_path: Pa
 
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 # What each subscribed event needs (api.slack.com/events), plus replying and the slash command.
-EVENT_SCOPES = {"app_mention": "app_mentions:read", "message.channels": "channels:history",
+EVENT_SCOPES = {"app_home_opened": None, "app_mention": "app_mentions:read", "message.channels": "channels:history",
                 "message.groups": "groups:history", "message.im": "im:history", "message.mpim": "mpim:history"}
 
 
@@ -448,11 +449,13 @@ def test_manifest_asks_for_exactly_the_scopes_its_events_and_replies_need() -> N
     data = manifest()
     events = data["settings"]["event_subscriptions"]["bot_events"]
     assert set(events) == set(EVENT_SCOPES)
-    assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted([*EVENT_SCOPES.values(), "chat:write", "commands"])
+    needed = [s for s in EVENT_SCOPES.values() if s] + ["chat:write", "commands", "users:read"]  # users:read: admins
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted(needed)
     assert [c["command"] for c in data["features"]["slash_commands"]] == [blocks.COMMAND]
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["messages_tab_enabled"] is True  # people can DM it
     assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is False
+    assert data["features"]["app_home"]["home_tab_enabled"] is True
     assert MANIFEST.read_text(encoding="utf-8").count(f"https://faqbot.example.com{EVENTS_PATH}") == 3
 
 
@@ -460,7 +463,8 @@ def test_manifest_asks_for_exactly_the_scopes_its_events_and_replies_need() -> N
 def test_every_subscribed_event_has_a_listener(bot: Bot, subscription: str) -> None:
     """Bolt answers 404 to an event no listener takes, and Slack then retries it."""
     event_type, _, channel_type = subscription.partition(".")
-    event = {"type": event_type, "channel": "G0PRIV", "user": USER, "text": "hello there", "ts": "1700000000.000700"}
+    event = {"type": event_type, "channel": "G0PRIV", "user": USER, "text": "hello there", "ts": "1700000000.000700",
+             "tab": "home"}
     if channel_type:
         event["channel_type"] = {"channels": "channel", "groups": "group"}.get(channel_type, channel_type)
     assert bot.event(event)[0] == 200

@@ -7,18 +7,23 @@ very app that is served, pointed at a fake Slack.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any, Literal
 
 from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from faqbot.config import Settings
+from faqbot.matcher import Matcher
+from faqbot.reload import FaqReloader, ReloadResult
+from faqbot.slack.admins import Admins
 from faqbot.slack.listeners import register
 from faqbot.slack.services import CONTEXT_KEY, Services, services_of
+from faqbot.store import Store
 
 Mode = Literal["http", "socket"]
 RATE_LIMIT_RETRIES = 3
@@ -76,6 +81,28 @@ def create_app(settings: Settings, services: Services, mode: Mode, client: WebCl
     register(app)
     app.error(log_listener_error)
     return app
+
+
+def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, client: WebClient | None = None,
+             listener_executor: Executor | None = None) -> tuple[App, Services]:
+    """The app and what its listeners use: admins from settings, and a FAQ reloader that
+    tells the configured admins by DM when a change is refused (the watcher is started by the caller)."""
+    services = Services(matcher, store, settings.mode_of, Admins(settings.admins))
+    app = create_app(settings, services, mode, client, listener_executor)
+    services.reloader = FaqReloader(
+        settings.faq_path, lambda: services.matcher, lambda new: setattr(services, "matcher", new),
+        settings.index_cache, on_problems=lambda result: tell_admins(app.client, settings.admins, result),
+    )
+    return app, services
+
+
+def tell_admins(client: WebClient, admins: Iterable[str], result: ReloadResult) -> None:
+    """A refused FAQ change, sent by DM to each configured admin."""
+    for admin in admins:
+        try:
+            client.chat_postMessage(channel=admin, text=result.summary())
+        except SlackApiError as exc:
+            log.error("could not tell admin %s about the FAQ problems: %s", admin, exc.response.get("error"))
 
 
 def _provide(services: Services) -> Callable[..., None]:

@@ -28,7 +28,8 @@ HELP = (
     f"• `{COMMAND} <question>` answers privately; *Share in channel* posts the answer for everyone.\n"
     f"• `{COMMAND} list [tag]` lists the entries, `{COMMAND} show <id>` shows one.\n"
     "• Mention me or send me a direct message, and I'll always reply.\n"
-    "• In channels I answer questions in a thread when I'm confident, and stay quiet otherwise."
+    "• In channels I answer questions in a thread when I'm confident, and stay quiet otherwise.\n"
+    f"• Admins: `{COMMAND} stats [7d]`, `{COMMAND} unanswered [7d]`, `{COMMAND} reload`."
 )
 
 

@@ -6,9 +6,9 @@ import logging
 import signal
 import threading
 import time
-from datetime import UTC, datetime, timedelta
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import waitress
@@ -18,8 +18,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from faqbot.config import Settings
 from faqbot.matcher import Matcher
-from faqbot.slack.app import connection_mode, create_app
-from faqbot.slack.services import Services
+from faqbot.slack.app import assemble, connection_mode
 from faqbot.store import Store
 
 EVENTS_PATH = "/slack/events"  # events, slash commands and interactivity all arrive here
@@ -47,10 +46,11 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
     """Connect to Slack and serve until stopped; on SIGTERM (a platform restarting the
     process) or Ctrl-C, stop taking requests and finish the replies already under way."""
     mode = connection_mode(settings, requested_mode)
-    services = Services(matcher, store, settings.mode_of)
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
     threading.Thread(target=_apply_retention, args=(store, settings.retention_days), daemon=True).start()
-    app = create_app(settings, services, mode, listener_executor=listeners)
+    app, services = assemble(settings, matcher, store, mode, listener_executor=listeners)
+    if settings.watch_faq and services.reloader:
+        services.reloader.start()
     signal.signal(signal.SIGTERM, _exit)
     try:
         if mode == "socket":

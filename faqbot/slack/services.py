@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from slack_bolt import BoltContext
 
 from faqbot.config import ChannelMode
 from faqbot.matcher import Matcher
+from faqbot.reload import FaqReloader
+from faqbot.slack.admins import Admins
 from faqbot.store import Store
 
 CONTEXT_KEY = "faqbot"
@@ -16,11 +18,14 @@ CONTEXT_KEY = "faqbot"
 
 @dataclass
 class Services:
-    """The matcher (swapped whole when the FAQ is reloaded), the store, and channel modes."""
+    """The matcher (swapped whole when the FAQ is reloaded), the store, channel modes, who the
+    admins are, and the reloader behind `/faq reload` (None when the FAQ is fixed)."""
 
     matcher: Matcher
     store: Store
     channel_mode: Callable[[str], ChannelMode]
+    admins: Admins = field(default_factory=Admins)
+    reloader: FaqReloader | None = None
 
 
 def services_of(context: BoltContext) -> Services:

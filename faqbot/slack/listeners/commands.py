@@ -1,33 +1,49 @@
-"""The `/faq` slash command: a private answer, help, the list of entries, one entry."""
+"""The `/faq` slash command: a private answer, help, the list of entries, one entry; and
+for admins stats, unanswered questions and reloading the FAQ."""
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
 
-from faqbot.slack import blocks, replies
+from faqbot.report import PeriodError, parse_period, stats, unanswered_groups
+from faqbot.slack import blocks, replies, views
 from faqbot.slack.blocks import ButtonValue
 from faqbot.slack.services import Services, services_of
 
 Command = dict[str, Any]
-Subcommand = Callable[[list[str], Services, Command], replies.Reply]
+DEFAULT_PERIOD = "7d"
 
 
-def handle_faq(ack: Ack, command: Command, respond: Respond, context: BoltContext, logger: Logger) -> None:
+@dataclass(frozen=True)
+class Subcommand:
+    arity: int  # most arguments it takes; with more, the text is a question
+    admin: bool
+    run: Callable[[list[str], Services, Command], replies.Reply]
+
+
+def handle_faq(ack: Ack, command: Command, respond: Respond, client: WebClient, context: BoltContext,
+               logger: Logger) -> None:
     """Ack at once (Slack allows 3 seconds), then answer through the response URL."""
     ack()
     services = services_of(context)
     words = (command.get("text") or "").split()
     name = words[0].lower() if words else "help"
-    arity, subcommand = SUBCOMMANDS.get(name, (-1, None))
-    if subcommand is not None and len(words) - 1 <= arity:
-        reply = subcommand(words[1:], services, command)
-    else:
+    subcommand = SUBCOMMANDS.get(name)
+    if subcommand is None or len(words) - 1 > subcommand.arity:
         reply = _question(" ".join(words), services, command)
+    elif subcommand.admin and not services.admins.is_admin(client, command["user_id"]):
+        reply = _text(f"Sorry, `{blocks.COMMAND} {name}` is for FAQ admins. `{blocks.COMMAND} help` shows what"
+                      " everyone can do.")
+    else:
+        reply = subcommand.run(words[1:], services, command)
     replies.send(respond, logger, text=reply.text, blocks=reply.blocks, response_type="ephemeral")
 
 
@@ -70,8 +86,43 @@ def _text(text: str) -> replies.Reply:
     return replies.Reply(text, blocks.text_only(text))
 
 
-# name -> (most arguments it takes, handler); anything else is a question.
-SUBCOMMANDS: dict[str, tuple[int, Subcommand]] = {"help": (0, _help), "list": (1, _list), "show": (1, _show)}
+def _since(args: list[str]) -> tuple[str, datetime]:
+    period = args[0] if args else DEFAULT_PERIOD
+    return period, datetime.now(UTC) - parse_period(period)
+
+
+def _stats(args: list[str], services: Services, command: Command) -> replies.Reply:
+    try:
+        period, since = _since(args)
+    except PeriodError as exc:
+        return _text(str(exc))
+    report = stats(services.store, since)
+    return replies.Reply(f"faqbot stats, last {period}", views.stats_blocks(report, services.matcher.faq, period))
+
+
+def _unanswered(args: list[str], services: Services, command: Command) -> replies.Reply:
+    try:
+        period, since = _since(args)
+    except PeriodError as exc:
+        return _text(str(exc))
+    groups = unanswered_groups(services.store, since, services.matcher.encoder)
+    return replies.Reply(f"Unanswered questions, last {period}", views.unanswered_blocks(groups, period))
+
+
+def _reload(args: list[str], services: Services, command: Command) -> replies.Reply:
+    if services.reloader is None:
+        return _text("This faqbot serves a fixed FAQ: it was started without reloading.")
+    return _text(services.reloader.reload(notify=False).summary())  # the reply tells the admin
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": Subcommand(0, False, _help),
+    "list": Subcommand(1, False, _list),
+    "show": Subcommand(1, False, _show),
+    "stats": Subcommand(1, True, _stats),
+    "unanswered": Subcommand(1, True, _unanswered),
+    "reload": Subcommand(0, True, _reload),
+}
 
 
 def register(app: App) -> None:

@@ -1,8 +1,10 @@
-"""Message events: answer questions in channel threads; always reply in DMs and to @mentions."""
+"""Events: answer questions in channel threads, always reply in DMs and to @mentions, and
+draw the App Home tab."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -11,12 +13,14 @@ from slack_sdk.errors import SlackApiError
 
 from faqbot.matcher import Match
 from faqbot.question import looks_like_question
-from faqbot.slack import replies
+from faqbot.report import parse_period, stats, unanswered_groups
+from faqbot.slack import replies, views
 from faqbot.slack.replies import Reply
 from faqbot.slack.services import Services, services_of
 from faqbot.store import Question
 
 Event = dict[str, Any]
+HOME_PERIOD = "7d"
 
 
 def handle_app_mention(event: Event, context: BoltContext, client: WebClient) -> None:
@@ -35,6 +39,21 @@ def handle_message(event: Event, context: BoltContext, client: WebClient) -> Non
         return  # its app_mention event replies
     elif looks_like_question(text) and _first_sight(event, context):
         _reply_in_channel(event, services_of(context), client)
+
+
+def handle_app_home_opened(event: Event, context: BoltContext, client: WebClient) -> None:
+    """The Home tab: how to ask and the topics; for admins, last week's stats and gaps first."""
+    if event.get("tab") != "home":
+        return
+    services = services_of(context)
+    faq = services.matcher.faq
+    admin_sections = []
+    if services.admins.is_admin(client, event["user"]):
+        since = datetime.now(UTC) - parse_period(HOME_PERIOD)
+        groups = unanswered_groups(services.store, since, services.matcher.encoder)
+        admin_sections = [*views.stats_blocks(stats(services.store, since), faq, HOME_PERIOD),
+                          *views.unanswered_blocks(groups, HOME_PERIOD)]
+    client.views_publish(user_id=event["user"], view=views.home_view(faq, admin_sections))
 
 
 def _first_sight(event: Event, context: BoltContext) -> bool:
@@ -91,5 +110,6 @@ def _post(services: Services, client: WebClient, question: Question, reply: Repl
 
 
 def register(app: App) -> None:
+    app.event("app_home_opened")(handle_app_home_opened)
     app.event("app_mention")(handle_app_mention)
     app.event("message")(handle_message)  # the catch-all, last: Slack retries events left unhandled

@@ -1,0 +1,147 @@
+"""What admins see: how the bot is used, and what people ask that the FAQ does not answer.
+
+Both are computed from the store's records, so `/faq stats`, the App Home tab and
+`faqbot report` show the same numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from faqbot.encoder import Encoder
+from faqbot.store import Question, Store
+
+METHODS = ("semantic", "fuzzy", "none")
+TOP = 5
+GROUP_COSINE = 0.75  # encoder similarity at which two unanswered questions count as one
+GROUP_FUZZY = 80.0  # token_set_ratio for the same, without an encoder
+EXAMPLES = 3
+_PERIOD = re.compile(r"^(\d+)([hdw])$")
+_UNITS = {"h": "hours", "d": "days", "w": "weeks"}
+
+
+class PeriodError(ValueError):
+    """A period that is not like 24h, 7d or 2w."""
+
+
+def parse_period(text: str) -> timedelta:
+    """'7d' -> 7 days; hours (h), days (d) and weeks (w)."""
+    found = _PERIOD.match(text.strip().lower())
+    if not found or int(found.group(1)) == 0:
+        raise PeriodError(f"'{text}' is not a period: use hours, days or weeks, like 24h, 7d or 2w")
+    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day's questions by method (none = not answered), and its 👍/👎."""
+
+    day: date
+    by_method: dict[str, int]
+    helpful: int
+    not_helpful: int
+
+    @property
+    def questions(self) -> int:
+        return sum(self.by_method.values())
+
+
+@dataclass(frozen=True)
+class Stats:
+    since: datetime
+    questions: int
+    by_method: dict[str, int]  # answered questions by method; "none": not answered
+    helpful: int
+    not_helpful: int
+    top_entries: list[tuple[str, int]]  # (entry id, answers), most first
+    most_unhelpful: list[tuple[str, int]]  # (entry id, 👎), most first
+    days: list[Day] = field(default_factory=list)
+
+    @property
+    def answered(self) -> int:
+        return self.questions - self.by_method.get("none", 0)
+
+    @property
+    def answer_rate(self) -> float | None:
+        return self.answered / self.questions if self.questions else None
+
+    @property
+    def helpful_rate(self) -> float | None:
+        rated = self.helpful + self.not_helpful
+        return self.helpful / rated if rated else None
+
+
+def stats(store: Store, since: datetime) -> Stats:
+    questions = store.questions(since)
+    feedback = store.feedback(since)
+    method = [q.method if q.answered else "none" for q in questions]
+    unhelpful = Counter(f.entry_id for f in feedback if not f.helpful)
+    daily: dict[date, Counter[str]] = defaultdict(Counter)
+    for q, m in zip(questions, method, strict=True):
+        daily[q.at.astimezone(UTC).date()][m] += 1
+    for f in feedback:
+        daily[f.at.astimezone(UTC).date()]["helpful" if f.helpful else "not_helpful"] += 1
+    days = [
+        Day(d, {m: c[m] for m in METHODS}, c["helpful"], c["not_helpful"]) for d, c in sorted(daily.items())
+    ]
+    return Stats(
+        since=since, questions=len(questions), by_method={m: method.count(m) for m in METHODS},
+        helpful=sum(f.helpful for f in feedback), not_helpful=sum(not f.helpful for f in feedback),
+        top_entries=Counter(q.entry_id for q in questions if q.answered and q.entry_id).most_common(TOP),
+        most_unhelpful=unhelpful.most_common(TOP), days=days,
+    )
+
+
+@dataclass(frozen=True)
+class Group:
+    """Questions the FAQ did not answer well that ask the same thing: a candidate new entry."""
+
+    count: int
+    unanswered: int
+    not_helpful: int  # answered, then 👎
+    examples: list[str]  # distinct wordings, most frequent first
+
+
+def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None) -> list[Group]:
+    """Unanswered and 👎 questions grouped by similarity, most frequent group first."""
+    questions = {q.id: q for q in store.questions(since)}
+    disliked = {f.question_id for f in store.feedback(since) if not f.helpful}
+    asked = [q for q in questions.values() if q.normalized and (q.entry_id is None or q.id in disliked)]
+    members = _group(asked, encoder)
+    groups = []
+    for indices in members:
+        wordings = Counter(asked[i].text.strip() for i in indices)
+        bad = sum(asked[i].id in disliked for i in indices)
+        groups.append(Group(len(indices), len(indices) - bad, bad, [t for t, _ in wordings.most_common(EXAMPLES)]))
+    return sorted(groups, key=lambda g: (-g.count, g.examples[0]))
+
+
+def _group(asked: Sequence[Question], encoder: Encoder | None) -> list[list[int]]:
+    """Leader clustering: each question joins the first group whose leader is close enough."""
+    leaders: list[int] = []
+    members: list[list[int]] = []
+    vectors = encoder.encode([q.normalized for q in asked]) if encoder is not None and asked else None
+    for i, q in enumerate(asked):
+        if vectors is not None and leaders:
+            scores = vectors[leaders] @ vectors[i]
+            best = int(np.argmax(scores))
+            close = scores[best] >= GROUP_COSINE
+        elif leaders:
+            scores = [fuzz.token_set_ratio(asked[j].normalized, q.normalized) for j in leaders]
+            best = int(np.argmax(scores))
+            close = scores[best] >= GROUP_FUZZY
+        else:
+            close = False
+        if close:
+            members[best].append(i)
+        else:
+            leaders.append(i)
+            members.append([i])
+    return members

@@ -1,0 +1,83 @@
+"""Block Kit for admins and the App Home tab: usage stats, unanswered questions, topics.
+Pure functions, like blocks.py."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from faqbot.faq import Faq
+from faqbot.report import Group, Stats
+from faqbot.slack.blocks import COMMAND, HELP, Block, clip
+
+HOME_BLOCKS = 100  # blocks in a Home tab view
+GROUPS_SHOWN = 10
+UNTAGGED = "other"
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
+
+
+def _percent(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.0%}"
+
+
+def _entry(faq: Faq, entry_id: str) -> str:
+    entry = faq.by_id.get(entry_id)
+    return f"{entry.question} `{entry_id}`" if entry else f"`{entry_id}` (no longer in the FAQ)"
+
+
+def stats_blocks(stats: Stats, faq: Faq, period: str) -> list[Block]:
+    m = stats.by_method
+    lines = [
+        f"*Last {period}* (since {stats.since:%Y-%m-%d %H:%M} UTC)",
+        f"• {stats.questions} questions, {stats.answered} answered ({_percent(stats.answer_rate)}):"
+        f" semantic {m['semantic']}, fuzzy {m['fuzzy']}; not answered {m['none']}",
+        f"• 👍 {stats.helpful} / 👎 {stats.not_helpful}: {_percent(stats.helpful_rate)} helpful",
+    ]
+    blocks = [_section("\n".join(lines))]
+    if stats.top_entries:
+        top = "\n".join(f"{i}. {_entry(faq, e)}: {n}" for i, (e, n) in enumerate(stats.top_entries, 1))
+        blocks.append(_section(f"*Most answered*\n{top}"))
+    if stats.most_unhelpful:
+        worst = "\n".join(f"{i}. {_entry(faq, e)}: {n} 👎" for i, (e, n) in enumerate(stats.most_unhelpful, 1))
+        blocks.append(_section(f"*Most 👎*\n{worst}"))
+    return blocks
+
+
+def unanswered_blocks(groups: Sequence[Group], period: str) -> list[Block]:
+    if not groups:
+        return [_section(f"No unanswered or 👎 questions in the last {period}.")]
+    shown = groups[:GROUPS_SHOWN]
+    lines = [f"*Unanswered and 👎 questions, last {period}*: {len(groups)} groups, most asked first"]
+    for i, g in enumerate(shown, 1):
+        examples = " · ".join(f"“{clip(e, 80)}”" for e in g.examples)
+        lines.append(f"{i}. *{g.count}×* ({g.unanswered} unanswered, {g.not_helpful} 👎) {examples}")
+    if len(groups) > len(shown):
+        lines.append(f"…and {len(groups) - len(shown)} smaller groups (`faqbot report` lists them all)")
+    return [_section("\n".join(lines))]
+
+
+def topics_blocks(faq: Faq) -> list[Block]:
+    """The entries by topic (first tag), for browsing."""
+    by_topic: dict[str, list[str]] = defaultdict(list)
+    for entry in faq.entries:
+        by_topic[entry.tags[0] if entry.tags else UNTAGGED].append(f"• {entry.question} `{entry.id}`")
+    return [_section(f"*{topic}*\n" + "\n".join(lines)) for topic, lines in sorted(by_topic.items())]
+
+
+def home_view(faq: Faq, admin_sections: Sequence[Block] = ()) -> dict[str, Any]:
+    """The App Home tab: for admins their reports first; for everyone how to ask and the topics."""
+    blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "FAQ"}}]
+    if admin_sections:
+        blocks += [*admin_sections, {"type": "divider"}]
+    blocks += [_section(HELP), {"type": "divider"}, _section(f"*Topics* · `{COMMAND} show <id>` shows one")]
+    topics = topics_blocks(faq)
+    room = HOME_BLOCKS - len(blocks) - 1
+    blocks += topics[:room]
+    if len(topics) > room:
+        blocks.append({"type": "context", "elements": [
+            {"type": "mrkdwn", "text": f"…and {len(topics) - room} more topics: `{COMMAND} list <tag>`"}]})
+    return {"type": "home", "blocks": blocks}
