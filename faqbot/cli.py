@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from faqbot.encoder import LstmEncoder, ModelError
 from faqbot.faq import FaqError, load_faq
 from faqbot.logs import configure_logging
 from faqbot.matcher import Matcher, Suggestion, Thresholds
-from faqbot.terminal import match_to_json, mrkdwn_to_text, render_text
+from faqbot.terminal import match_to_json, mrkdwn_to_text, render_report, render_text
 
 if TYPE_CHECKING:
     from faqbot.database import SqlStore
@@ -124,6 +125,66 @@ def run_command(ctx: click.Context, **flags: Any) -> None:
         ctx.invoke(chat, **flags)
     else:
         ctx.invoke(serve, **flags)
+
+
+since_option = click.option("--since", "period", default="7d", show_default=True,
+                            help="How far back: hours, days or weeks, like 24h, 7d or 2w.")
+
+
+def _since(period: str) -> datetime:
+    from faqbot.report import PeriodError, parse_period
+
+    try:
+        return datetime.now(UTC) - parse_period(period)
+    except PeriodError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+
+
+@cli.command()
+@pipeline_options
+@since_option
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write a chart: questions per day by method, answer and helpful rates.")
+@json_option
+def report(period: str, plot: Path | None, as_json: bool, **flags: Any) -> None:
+    """Usage stats and unanswered questions from the store (what admins see in Slack)."""
+    from faqbot.report import stats, unanswered_groups
+
+    since = _since(period)
+    config = settings(**flags)
+    matcher = build_matcher(config)
+    store = open_store(config)
+    usage, groups = stats(store, since), unanswered_groups(store, since, matcher.encoder, matcher.thresholds.semantic)
+    if plot:
+        from faqbot.plot import plot_report
+
+        plot_report(usage, plot, title=f"faqbot, last {period}")
+    if as_json:
+        click.echo(json.dumps(_finite(_report_json(usage, groups, plot)), indent=2, default=str))
+        return
+    click.echo(render_report(usage, groups, matcher.faq, period))
+    if plot:
+        click.echo(f"chart written to {plot}")
+
+
+@cli.command()
+@pipeline_options
+@click.option("--since", "period", default="90d", show_default=True, help="How far back, like 30d or 12w.")
+def suggest(period: str, **flags: Any) -> None:
+    """Propose alternates from real questions: those whose askers picked or 👍 an entry."""
+    from faqbot.suggest import as_yaml, proposals
+
+    since = _since(period)
+    config = settings(**flags)
+    found = proposals(open_store(config), build_matcher(config).faq, since)
+    if not found:
+        click.echo(f"No new phrasings in the last {period}: nobody picked a suggestion or rated an answer helpful"
+                   " with words the FAQ lacks.")
+        return
+    count = sum(len(p.phrasings) for p in found)
+    click.echo(f"# {count} new phrasings for {len(found)} entries, from the last {period}."
+               " Review, then add them to each entry's alternates.\n")
+    click.echo("\n\n".join(as_yaml(p) for p in found))
 
 
 @cli.command()
@@ -329,6 +390,14 @@ def _finite(value: Any) -> Any:
     if isinstance(value, list):
         return [_finite(v) for v in value]
     return value
+
+
+def _report_json(usage: Any, groups: list[Any], plot: Path | None) -> dict[str, Any]:
+    return {
+        **dataclasses.asdict(usage), "answered": usage.answered, "answer_rate": usage.answer_rate,
+        "helpful_rate": usage.helpful_rate, "unanswered_groups": [dataclasses.asdict(g) for g in groups],
+        "plot": str(plot) if plot else None,
+    }
 
 
 def _eval_text(result: dict[str, Any]) -> str:

@@ -17,7 +17,9 @@ STOPWORDS = frozenset(
     "a an the i im ive id me my mine we our us you your yours it its is are was were be been "
     "am do does did can could would should will shall may might must to of in on at for "
     "with from by about as and or so if then there here this that these those what how "
-    "when where why which who whom please pls hi hey hello thanks thank".split()
+    "when where why which who whom please pls hi hey hello thanks thank "
+    # contractions as normalisation leaves them ("where's" -> "wheres")
+    "whats wheres hows whos thats theres".split()
 )
 
 

@@ -19,6 +19,7 @@ _PATTERNS = (
     re.compile(r"(://[^:/@\s]+:)[^@\s]+(?=@)"),  # passwords in database URLs
 )
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+QUIET = {"alembic.runtime.plugins": logging.WARNING}  # a line per plugin on every start-up
 
 
 class RedactSecrets(logging.Filter):
@@ -57,4 +58,6 @@ def configure_logging(level: str, secrets: Iterable[str] = (), stream: object = 
     handler.faqbot = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
+    for name, quiet in QUIET.items():
+        logging.getLogger(name).setLevel(max(quiet, logging.getLevelName(level)))
     return handler

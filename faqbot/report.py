@@ -13,15 +13,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
-from rapidfuzz import fuzz
 
 from faqbot.encoder import Encoder
+from faqbot.fuzzy import FuzzyIndex
 from faqbot.store import Question, Store
 
 METHODS = ("semantic", "fuzzy", "none")
 TOP = 5
-GROUP_COSINE = 0.75  # encoder similarity at which two unanswered questions count as one
-GROUP_FUZZY = 80.0  # token_set_ratio for the same, without an encoder
+GROUP_FUZZY = 0.8  # fuzzy ratio at which two questions count as one, without an encoder
 EXAMPLES = 3
 _PERIOD = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -109,12 +108,15 @@ class Group:
     examples: list[str]  # distinct wordings, most frequent first
 
 
-def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None) -> list[Group]:
-    """Unanswered and 👎 questions grouped by similarity, most frequent group first."""
+def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, cosine: float) -> list[Group]:
+    """Unanswered and 👎 questions grouped by similarity, most frequent group first.
+
+    With an encoder, questions group at `cosine`: the answer threshold is the natural choice,
+    since questions that close would be answered by one entry."""
     questions = {q.id: q for q in store.questions(since)}
     disliked = {f.question_id for f in store.feedback(since) if not f.helpful}
     asked = [q for q in questions.values() if q.normalized and (q.entry_id is None or q.id in disliked)]
-    members = _group(asked, encoder)
+    members = _group(asked, encoder, cosine)
     groups = []
     for indices in members:
         wordings = Counter(asked[i].text.strip() for i in indices)
@@ -123,7 +125,7 @@ def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None) ->
     return sorted(groups, key=lambda g: (-g.count, g.examples[0]))
 
 
-def _group(asked: Sequence[Question], encoder: Encoder | None) -> list[list[int]]:
+def _group(asked: Sequence[Question], encoder: Encoder | None, cosine: float) -> list[list[int]]:
     """Leader clustering: each question joins the first group whose leader is close enough."""
     leaders: list[int] = []
     members: list[list[int]] = []
@@ -132,9 +134,9 @@ def _group(asked: Sequence[Question], encoder: Encoder | None) -> list[list[int]
         if vectors is not None and leaders:
             scores = vectors[leaders] @ vectors[i]
             best = int(np.argmax(scores))
-            close = scores[best] >= GROUP_COSINE
+            close = scores[best] >= cosine
         elif leaders:
-            scores = [fuzz.token_set_ratio(asked[j].normalized, q.normalized) for j in leaders]
+            scores = FuzzyIndex([asked[j].normalized for j in leaders]).scores([q.normalized])[0]
             best = int(np.argmax(scores))
             close = scores[best] >= GROUP_FUZZY
         else:

@@ -1,11 +1,14 @@
-"""Rendering a match as plain text for the terminal (`faqbot ask` and `faqbot chat`)."""
+"""Plain text for the terminal: a match (`faqbot ask`, `faqbot chat`) and the admin
+report (`faqbot report`)."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+from faqbot.faq import Faq
 from faqbot.matcher import Match
+from faqbot.report import Group, Stats
 
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^<>]+)>")
@@ -53,3 +56,30 @@ def match_to_json(match: Match) -> dict[str, Any]:
             {"id": s.entry.id, "question": s.entry.question, "score": round(s.score, 4)} for s in match.suggestions
         ],
     }
+
+
+def _rate(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.0%}"
+
+
+def _entries(faq: Faq, counts: list[tuple[str, int]], unit: str) -> list[str]:
+    return [f"  {i}. {faq.by_id[e].question if e in faq.by_id else '(no longer in the FAQ)'} [{e}] {n}{unit}"
+            for i, (e, n) in enumerate(counts, start=1)]
+
+
+def render_report(stats: Stats, groups: list[Group], faq: Faq, period: str) -> str:
+    m = stats.by_method
+    lines = [
+        f"Last {period}, since {stats.since:%Y-%m-%d %H:%M} UTC",
+        f"  questions      {stats.questions}",
+        f"  answered       {stats.answered} ({_rate(stats.answer_rate)}): semantic {m['semantic']}, fuzzy {m['fuzzy']}",
+        f"  not answered   {m['none']}",
+        f"  helpful        {stats.helpful} of {stats.helpful + stats.not_helpful} rated ({_rate(stats.helpful_rate)})",
+        "Most answered:", *(_entries(faq, stats.top_entries, "") or ["  none"]),
+        "Most not helpful:", *(_entries(faq, stats.most_unhelpful, " 👎") or ["  none"]),
+        f"Unanswered and not helpful, grouped by similarity ({len(groups)} groups):",
+    ]
+    for i, g in enumerate(groups, start=1):
+        examples = " · ".join(f'"{e}"' for e in g.examples)
+        lines.append(f"  {i}. {g.count}× ({g.unanswered} unanswered, {g.not_helpful} not helpful): {examples}")
+    return "\n".join(lines if groups else [*lines, "  none"])

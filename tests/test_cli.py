@@ -11,7 +11,7 @@ from faqbot.config import Settings
 from tests.conftest import write
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ["serve", "run", "validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
+COMMANDS = ["serve", "run", "report", "suggest", "validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
 
 
 @pytest.fixture(autouse=True)

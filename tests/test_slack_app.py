@@ -78,8 +78,8 @@ class Bot:
         }
         return self.post(json.dumps(body), **kwargs)
 
-    def command(self, text: str) -> tuple[int, str]:
-        form = {"token": "legacy", "team_id": TEAM, "channel_id": CHANNEL, "user_id": USER, "command": "/faq",
+    def command(self, text: str, user: str = USER) -> tuple[int, str]:
+        form = {"token": "legacy", "team_id": TEAM, "channel_id": CHANNEL, "user_id": user, "command": "/faq",
                 "text": text, "response_url": self.fake.response_url("command"), "trigger_id": "1.2.3",
                 "api_app_id": "A0APP"}
         return self.post(urllib.parse.urlencode(form), FORM)
@@ -468,3 +468,106 @@ def test_every_subscribed_event_has_a_listener(bot: Bot, subscription: str) -> N
     if channel_type:
         event["channel_type"] = {"channels": "channel", "groups": "group"}.get(channel_type, channel_type)
     assert bot.event(event)[0] == 200
+
+
+
+# --- admins ----------------------------------------------------------------------------------
+
+ADMIN = "U0ADMIN"
+PARKING = """\
+  - id: parking
+    question: Where can I park my car?
+    answer: Level -2.
+"""
+
+
+@pytest.fixture
+def admin_bot(fake: FakeSlack, faq_file: Path) -> Iterator[Bot]:
+    yield from serve(fake, faq_file, admins=f"{ADMIN},U0OTHERADMIN")
+
+
+def last_reply(bot: Bot, count: int) -> str:
+    return texts(bot.fake.wait_for("response/command", count)[-1].body["blocks"])
+
+
+@pytest.mark.parametrize("text", ["stats", "stats 30d", "unanswered", "reload"])
+def test_admin_commands_are_refused_politely_to_everyone_else(bot: Bot, text: str) -> None:
+    bot.command(text)
+    assert f"Sorry, `/faq {text.split()[0]}` is for FAQ admins." in last_reply(bot, 1)
+
+
+def test_workspace_admins_and_owners_are_admins_too(bot: Bot) -> None:
+    bot.fake.workspace_admins.add(USER)
+    bot.command("stats")
+    bot.fake.wait_for("response/command")
+    bot.command("stats 24h")
+    assert "questions" in last_reply(bot, 2) and "Sorry" not in last_reply(bot, 2)
+    assert len(bot.fake.of("users.info")) == 1  # remembered, not asked again
+
+
+def test_stats_count_what_happened(admin_bot: Bot) -> None:
+    admin_bot.event(message("How do I reset my password?"))
+    admin_bot.fake.wait_for("chat.postMessage")
+    admin_bot.command("where is the cafeteria", user="U0SOMEONE")
+    admin_bot.fake.wait_for("response/command")
+    admin_bot.executor.wait_idle()
+    admin_bot.command("stats 7d", user=ADMIN)
+    shown = last_reply(admin_bot, 2)
+    assert "2 questions, 1 answered (50%): semantic 1, fuzzy 0; not answered 1" in shown
+    assert "*Most answered*\n1. How do I reset my password? `reset-password`: 1" in shown
+    assert len(admin_bot.fake.of("users.info")) == 0  # FAQBOT_ADMINS needs no call to Slack
+    admin_bot.command("stats soon", user=ADMIN)
+    assert "24h, 7d or 2w" in last_reply(admin_bot, 3)
+
+
+def test_unanswered_questions_are_grouped(admin_bot: Bot) -> None:
+    for text in ("where is the cafeteria", "where is the cafeteria?", "is there parking"):
+        admin_bot.command(text, user="U0SOMEONE")
+    admin_bot.fake.wait_for("response/command", 3)
+    admin_bot.executor.wait_idle()
+    admin_bot.command("unanswered", user=ADMIN)
+    shown = last_reply(admin_bot, 4)
+    assert "2 groups, most asked first" in shown
+    assert "1. *2×* (2 unanswered, 0 👎)" in shown and "2. *1×*" in shown
+
+
+def test_reload_serves_a_valid_edit_and_refuses_a_broken_one(admin_bot: Bot, faq_file: Path) -> None:
+    faq_file.write_text(faq_file.read_text() + PARKING, encoding="utf-8")
+    admin_bot.command("reload", user=ADMIN)
+    assert last_reply(admin_bot, 1) == "FAQ reloaded: 4 entries."
+    admin_bot.command("where can I park my car")
+    assert "Level -2." in last_reply(admin_bot, 2)
+    faq_file.write_text(faq_file.read_text().replace("answer: Level -2.", "anser: Level -2."), encoding="utf-8")
+    admin_bot.command("reload", user=ADMIN)
+    refused = last_reply(admin_bot, 3)
+    assert "the last good FAQ (4 entries) stays" in refused
+    assert "faq.yaml:21: entry 'parking': unknown key 'anser' (did you mean 'answer'?)" in refused
+    admin_bot.command("where can I park my car")
+    assert "Level -2." in last_reply(admin_bot, 4)  # still served
+    assert admin_bot.fake.of("chat.postMessage") == []  # the reply told the admin; no DM as well
+
+
+def test_a_broken_change_seen_by_the_watcher_is_sent_to_admins_by_dm(admin_bot: Bot, faq_file: Path) -> None:
+    faq_file.write_text("faqs: [", encoding="utf-8")
+    assert admin_bot.services.reloader is not None
+    admin_bot.services.reloader.reload()  # what the watcher calls on a change
+    dms = admin_bot.fake.wait_for("chat.postMessage", 2)
+    assert sorted(d.body["channel"] for d in dms) == sorted([ADMIN, "U0OTHERADMIN"])
+    assert all("the last good FAQ (3 entries) stays" in d.body["text"] for d in dms)
+
+
+def test_app_home_shows_topics_to_everyone_and_reports_to_admins(admin_bot: Bot) -> None:
+    admin_bot.event({"type": "app_home_opened", "user": USER, "channel": "D0HOME", "tab": "home"})
+    [published] = admin_bot.fake.wait_for("views.publish")
+    view = json.loads(published.body["view"]) if isinstance(published.body["view"], str) else published.body["view"]
+    assert published.body["user_id"] == USER and view["type"] == "home"
+    shown = texts(view["blocks"])
+    assert "/faq <question>" in shown
+    assert "*accounts*\n• How do I reset my password? `reset-password`" in shown and "*other*" in shown
+    assert "questions" not in shown.split("Ask the FAQ")[0]
+    admin_bot.event({"type": "app_home_opened", "user": ADMIN, "channel": "D0HOME2", "tab": "home"})
+    view = admin_bot.fake.wait_for("views.publish", 2)[1].body["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    admin_text = texts(view["blocks"])
+    assert "*Last 7d*" in admin_text and "No unanswered or 👎 questions" in admin_text
+    assert len(view["blocks"]) <= 100

@@ -105,7 +105,7 @@ def _unanswered(args: list[str], services: Services, command: Command) -> replie
         period, since = _since(args)
     except PeriodError as exc:
         return _text(str(exc))
-    groups = unanswered_groups(services.store, since, services.matcher.encoder)
+    groups = unanswered_groups(services.store, since, services.matcher.encoder, services.matcher.thresholds.semantic)
     return replies.Reply(f"Unanswered questions, last {period}", views.unanswered_blocks(groups, period))
 
 

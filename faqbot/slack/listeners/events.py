@@ -50,7 +50,7 @@ def handle_app_home_opened(event: Event, context: BoltContext, client: WebClient
     admin_sections = []
     if services.admins.is_admin(client, event["user"]):
         since = datetime.now(UTC) - parse_period(HOME_PERIOD)
-        groups = unanswered_groups(services.store, since, services.matcher.encoder)
+        groups = unanswered_groups(services.store, since, services.matcher.encoder, services.matcher.thresholds.semantic)
         admin_sections = [*views.stats_blocks(stats(services.store, since), faq, HOME_PERIOD),
                           *views.unanswered_blocks(groups, HOME_PERIOD)]
     client.views_publish(user_id=event["user"], view=views.home_view(faq, admin_sections))

@@ -1,0 +1,134 @@
+"""Hot reload: a valid edit is served, a broken one is refused (old FAQ kept, problems
+reported with file and line), removed files are followed, and the watcher notices edits."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from faqbot.faq import load_faq
+from faqbot.matcher import Matcher
+from faqbot.reload import FaqReloader, ReloadResult
+from tests.conftest import write
+
+VPN = """\
+faqs:
+  - id: vpn
+    question: How do I connect to the VPN?
+    answer: Install GlobalProtect.
+"""
+PTO = """\
+faqs:
+  - id: request-pto
+    question: How do I request time off?
+    answer: Use Workday.
+"""
+PARKING = """\
+  - id: parking
+    question: Where can I park my car?
+    answer: Level -2, any free spot.
+"""
+
+
+class Served:
+    """What the Slack app holds: the current matcher, replaced by the reloader."""
+
+    def __init__(self, folder: Path) -> None:
+        self.matcher = Matcher(load_faq(folder))
+        self.problems: list[ReloadResult] = []
+
+    def reloader(self, path: Path) -> FaqReloader:
+        return FaqReloader(path, lambda: self.matcher, self._replace, on_problems=self.problems.append)
+
+    def _replace(self, matcher: Matcher) -> None:
+        self.matcher = matcher
+
+    def answers(self, question: str) -> str | None:
+        match = self.matcher.match(question)
+        return match.entry.id if match.entry else None
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    write(tmp_path / "faq" / "it.yaml", VPN)
+    write(tmp_path / "faq" / "hr.yaml", PTO)
+    return tmp_path / "faq"
+
+
+def test_a_valid_edit_is_served(folder: Path) -> None:
+    served = Served(folder)
+    assert served.answers("Where can I park my car?") is None
+    write(folder / "it.yaml", VPN + PARKING)
+    result = served.reloader(folder).reload()
+    assert result == ReloadResult(True, 3)
+    assert served.answers("Where can I park my car?") == "parking"
+    assert served.problems == []
+
+
+def test_a_broken_edit_keeps_the_last_good_faq_and_reports_file_and_line(folder: Path) -> None:
+    served = Served(folder)
+    before = served.matcher
+    write(folder / "it.yaml", VPN + PARKING.replace("answer:", "answr:"))
+    result = served.reloader(folder).reload()
+    assert not result.ok and result.entries == 2
+    assert any(p.startswith(f"{folder / 'it.yaml'}:5: entry 'parking'") for p in result.problems), result.problems
+    assert served.matcher is before and served.answers("How do I connect to the VPN?") == "vpn"
+    assert served.problems == [result]  # told, e.g. admins by DM
+    assert "the last good FAQ (2 entries) stays" in result.summary() and "answr" in result.summary()
+
+
+def test_a_reload_that_the_reply_reports_does_not_notify_too(folder: Path) -> None:
+    served = Served(folder)
+    write(folder / "it.yaml", "faqs: [")
+    assert not served.reloader(folder).reload(notify=False).ok
+    assert served.problems == []
+
+
+def test_removed_files_are_followed_and_removing_all_is_refused(folder: Path) -> None:
+    served = Served(folder)
+    reloader = served.reloader(folder)
+    (folder / "hr.yaml").unlink()
+    assert reloader.reload() == ReloadResult(True, 1)
+    assert served.answers("How do I request time off?") is None
+    (folder / "it.yaml").unlink()
+    result = reloader.reload()
+    assert not result.ok and "holds no .yaml or .yml files" in result.problems[0]
+    assert served.answers("How do I connect to the VPN?") == "vpn"  # still the last good FAQ
+
+
+def test_the_watcher_reloads_after_an_edit(folder: Path) -> None:
+    served = Served(folder)
+    stop = served.reloader(folder).start()
+    try:
+        time.sleep(0.5)  # let the watcher start before editing
+        write(folder / "it.yaml", VPN + PARKING)
+        deadline = time.monotonic() + 20
+        while served.answers("Where can I park my car?") != "parking":
+            assert time.monotonic() < deadline, "the watcher did not reload within 20 s"
+            time.sleep(0.1)
+        write(folder / "notes.txt", "not YAML: ignored")
+        write(folder / "it.yaml", "faqs: [")
+        deadline = time.monotonic() + 20
+        while not served.problems:
+            assert time.monotonic() < deadline, "the watcher did not report the broken edit within 20 s"
+            time.sleep(0.1)
+        assert served.answers("Where can I park my car?") == "parking"
+    finally:
+        stop.set()
+
+
+def test_a_single_file_faq_is_watched_too(tmp_path: Path) -> None:
+    path = write(tmp_path / "faq.yaml", VPN)
+    served = Served(path)
+    stop = served.reloader(path).start()
+    try:
+        time.sleep(0.5)
+        write(tmp_path / "other.yaml", PTO)  # a neighbour: not the FAQ
+        write(path, VPN + PARKING)
+        deadline = time.monotonic() + 20
+        while served.answers("Where can I park my car?") != "parking":
+            assert time.monotonic() < deadline, "the watcher did not reload within 20 s"
+            time.sleep(0.1)
+        assert len(served.matcher.faq) == 2
+    finally:
+        stop.set()

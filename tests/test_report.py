@@ -1,0 +1,150 @@
+"""Admin reports from seeded records: stats, unanswered groups, the chart, `faqbot report`
+and `faqbot suggest`."""
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from faqbot.cli import cli
+from faqbot.config import BUNDLED_MODEL, Settings
+from faqbot.encoder import LstmEncoder
+from faqbot.database import SqlStore
+from faqbot.faq import load_faq
+from faqbot.matcher import Matcher, Thresholds
+from faqbot.normalize import normalize
+from faqbot.report import PeriodError, parse_period, stats, unanswered_groups
+from faqbot.store import Choice, Feedback, Question
+from faqbot.suggest import as_yaml, proposals
+from tests.conftest import EPOCH
+
+NOW = datetime.now(UTC)
+
+
+def asked(text: str, entry_id: str | None, method: str = "semantic", days_ago: float = 0, **extra: object) -> Question:
+    answered = extra.pop("answered", entry_id is not None)
+    return Question(text=text, normalized=normalize(text), surface="channel", user="U1", channel="C1",
+                    entry_id=entry_id, score=0.9 if entry_id else 0.2, method=method if entry_id else "none",
+                    answered=answered, at=NOW - timedelta(days=days_ago), **extra)
+
+
+@pytest.fixture
+def seeded(store: SqlStore) -> SqlStore:
+    """Two days of use: answers, a silent-channel match, unanswered questions, feedback, a pick."""
+    rows = [
+        asked("How do I reset my password?", "reset-password", days_ago=1),
+        asked("forgot my password again", "reset-password", days_ago=1),
+        asked("vpn setup on my laptop", "vpn", method="fuzzy", days_ago=0),
+        asked("how do I request time off", "request-pto", answered=False, days_ago=0),  # silent channel
+        asked("where is the cafeteria?", None, days_ago=0),
+        asked("where's the cafeteria", None, days_ago=1),
+        asked("cafeteria location?", None, days_ago=0),
+        asked("what is the wifi password for guests", None, days_ago=0),
+        asked("very old question", None, days_ago=30),
+    ]
+    for row in rows:
+        store.record_question(row)
+    store.record_feedback(Feedback(rows[0].id, "reset-password", "U2", True))
+    store.record_feedback(Feedback(rows[1].id, "reset-password", "U3", False))
+    store.record_feedback(Feedback(rows[2].id, "vpn", "U3", True))
+    store.record_choice(Choice(rows[7].id, "reset-password", "U1"))
+    return store
+
+
+def test_periods() -> None:
+    assert parse_period("7d") == timedelta(days=7)
+    assert parse_period("24h") == timedelta(hours=24)
+    assert parse_period(" 2W ") == timedelta(weeks=2)
+    for bad in ("7", "0d", "7x", "-1d", "week"):
+        with pytest.raises(PeriodError, match="24h, 7d or 2w"):
+            parse_period(bad)
+
+
+def test_stats_count_questions_methods_feedback_and_entries(seeded: SqlStore) -> None:
+    usage = stats(seeded, NOW - timedelta(days=7))
+    assert usage.questions == 8  # the 30-day-old one is outside the period
+    assert usage.by_method == {"semantic": 2, "fuzzy": 1, "none": 5}  # the silent match was not answered
+    assert (usage.answered, usage.answer_rate) == (3, 3 / 8)
+    assert (usage.helpful, usage.not_helpful, usage.helpful_rate) == (2, 1, 2 / 3)
+    assert usage.top_entries == [("reset-password", 2), ("vpn", 1)]
+    assert usage.most_unhelpful == [("reset-password", 1)]
+    assert [d.questions for d in usage.days] == [3, 5]  # yesterday, today
+    assert sum(d.helpful for d in usage.days) == 2
+
+
+def test_stats_of_an_empty_period(store: SqlStore) -> None:
+    usage = stats(store, NOW - timedelta(days=7))
+    assert (usage.questions, usage.answer_rate, usage.helpful_rate, usage.days) == (0, None, None, [])
+
+
+@pytest.mark.parametrize("encoder", [LstmEncoder.load(BUNDLED_MODEL), None], ids=["bundled-lstm", "fuzzy"])
+def test_unanswered_and_unhelpful_questions_group_by_similarity(seeded: SqlStore, encoder: object) -> None:
+    groups = unanswered_groups(seeded, NOW - timedelta(days=7), encoder, Thresholds().semantic)
+    assert [g.count for g in groups] == [3, 1, 1]
+    cafeteria, *rest = groups
+    assert (cafeteria.unanswered, cafeteria.not_helpful) == (3, 0)
+    assert set(cafeteria.examples) == {"where is the cafeteria?", "where's the cafeteria", "cafeteria location?"}
+    assert {g.examples[0] for g in rest} == {"forgot my password again", "what is the wifi password for guests"}
+    assert [g.not_helpful for g in rest if g.examples[0] == "forgot my password again"] == [1]
+
+
+def test_report_chart_is_written(seeded: SqlStore, tmp_path: Path) -> None:
+    from faqbot.plot import plot_report
+
+    path = tmp_path / "charts" / "report.png"
+    plot_report(stats(seeded, NOW - timedelta(days=7)), path, "test")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_suggest_proposes_picked_and_helpful_wordings_the_faq_lacks(seeded: SqlStore, faq_file: Path,
+                                                                 tmp_path: Path) -> None:
+    faq = load_faq(faq_file)
+    [proposal] = proposals(seeded, faq, EPOCH)
+    # "How do I reset my password?" was rated helpful but is the entry's own question: not proposed.
+    assert proposal.entry_id == "reset-password"
+    assert proposal.phrasings == [("what is the wifi password for guests", 1)]
+    snippet = as_yaml(proposal)
+    assert snippet.startswith("# reset-password (") and "confirmed 1×" in snippet
+    # An admin pastes the alternates into the entry: the FAQ stays valid and now answers it.
+    [parsed] = YAML(typ="safe").load(snippet)
+    document = YAML(typ="safe").load(faq_file.read_text())
+    document["faqs"][0]["alternates"] += parsed["alternates"]
+    edited = tmp_path / "edited.yaml"
+    YAML().dump(document, edited)
+    match = Matcher(load_faq(edited)).match("what is the wifi password for guests")
+    assert match.entry is not None and match.entry.id == "reset-password"
+
+
+@pytest.fixture
+def cli_env(monkeypatch: pytest.MonkeyPatch, seeded: SqlStore, faq_file: Path, tmp_path: Path) -> None:
+    for name in Settings.variables():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FAQBOT_DATABASE_URL", str(seeded.engine.url))
+    monkeypatch.setenv("FAQBOT_FAQ_PATH", str(faq_file))
+    monkeypatch.setenv("FAQBOT_MODEL", "none")
+
+
+def test_report_command_text_json_and_plot(cli_env: None, tmp_path: Path) -> None:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["report", "--since", "7d", "--plot", str(tmp_path / "r.png")])
+    assert result.exit_code == 0, result.output
+    assert "questions      8" in result.output and "answered       3 (38%): semantic 2, fuzzy 1" in result.output
+    assert "1. 3× (3 unanswered, 0 not helpful)" in result.output
+    assert (tmp_path / "r.png").exists() and f"chart written to {tmp_path / 'r.png'}" in result.output
+    data = json.loads(runner.invoke(cli, ["report", "--json", "--since", "30d"]).stdout)
+    assert data["questions"] == 8 and data["unanswered_groups"][0]["count"] == 3
+    data = json.loads(runner.invoke(cli, ["report", "--json", "--since", "31d"]).stdout)
+    assert data["questions"] == 9
+    bad = runner.invoke(cli, ["report", "--since", "soon"])
+    assert bad.exit_code == 2 and "24h, 7d or 2w" in bad.output
+
+
+def test_suggest_command_prints_yaml(cli_env: None) -> None:
+    result = CliRunner().invoke(cli, ["suggest"])
+    assert result.exit_code == 0, result.output
+    assert "# 1 new phrasings for 1 entries" in result.output
+    assert "- what is the wifi password for guests  # confirmed 1×" in result.output
