@@ -13,6 +13,8 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +22,18 @@ import pytest
 from websockets.sync.server import ServerConnection
 from websockets.sync.server import serve as websocket_server
 
+from faqbot.database import SqlStore
+from faqbot.store import Question
+from tests.conftest import EPOCH
 from tests.fake_slack import TEAM, FakeSlack, signed_post
 
 TOKEN, SECRET, APP_TOKEN = "xoxb-9-9-servetoken", "servesecret0123456789", "xapp-1-A0APP-1-appleveltoken"
 QUESTION = {"type": "message", "channel": "C0CHAN", "channel_type": "channel", "user": "U0ASKER",
             "text": "How do I reset my password?", "ts": "1700000000.000100"}
+
+
+QUESTION_RECORD = Question(text="old", normalized="old", surface="dm", user="U1", channel="D1", entry_id=None,
+                           score=0.1, method="none", answered=False)
 
 
 def event_body(event_id: str) -> dict[str, Any]:
@@ -70,6 +79,8 @@ def wait_until_healthy(url: str, process: subprocess.Popen[str]) -> None:
 
 
 def test_http_mode_serves_slack_events_on_port(fake: FakeSlack, faq_file: Path, tmp_path: Path) -> None:
+    old = SqlStore.open(f"sqlite:///{tmp_path / 'faqbot.db'}")  # the default database, in the working folder
+    old.record_question(replace(QUESTION_RECORD, at=datetime.now(UTC) - timedelta(days=400)))
     port = free_port()
     env = {"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "PORT": str(port),
            "FAQBOT_HOST": "127.0.0.1", "FAQBOT_SLACK_API_URL": fake.api_url}
@@ -83,7 +94,10 @@ def test_http_mode_serves_slack_events_on_port(fake: FakeSlack, faq_file: Path, 
         assert reply.body["thread_ts"] == QUESTION["ts"]
         assert reply.headers["Authorization"] == f"Bearer {TOKEN}"
     finally:
-        output = stop(process)
+        output = stop(process)  # SIGTERM: the listener under way finishes, its record included
+    [recorded] = old.questions(EPOCH)  # the 400-day-old record went at start-up (retention 180 days)
+    assert (recorded.ts, recorded.entry_id, recorded.answered) == (QUESTION["ts"], "reset-password", True)
+    assert "retention: 1 records older than 180 days deleted" in output
     assert "waitress" in output.lower() or "listening" in output.lower()
     assert TOKEN not in output and SECRET not in output
 

@@ -47,7 +47,7 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
     process) or Ctrl-C, stop taking requests and finish the replies already under way."""
     mode = connection_mode(settings, requested_mode)
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
-    threading.Thread(target=_apply_retention, args=(store, settings.retention_days), daemon=True).start()
+    threading.Thread(target=_retention_loop, args=(store, settings.retention_days), daemon=True).start()
     app, services = assemble(settings, matcher, store, mode, listener_executor=listeners)
     if settings.watch_faq and services.reloader:
         services.reloader.start()
@@ -74,12 +74,18 @@ def _serve_socket_mode(app: App, app_token: str) -> None:
         handler.close()
 
 
-def _apply_retention(store: Store, days: int) -> None:
-    """Delete records older than `days` now and once a day after; every process may do it."""
+def apply_retention(store: Store, days: int) -> int:
+    """Delete records older than `days`; returns how many went."""
+    removed = store.delete_before(datetime.now(UTC) - timedelta(days=days))
+    log.info("retention: %d records older than %d days deleted", removed, days)
+    return removed
+
+
+def _retention_loop(store: Store, days: int) -> None:
+    """At start-up and once a day after; any process may do it, deleting twice is harmless."""
     while True:
         try:
-            removed = store.delete_before(datetime.now(UTC) - timedelta(days=days))
-            log.info("retention: %d records older than %d days deleted", removed, days)
+            apply_retention(store, days)
         except Exception:
             log.exception("retention failed; trying again tomorrow")
         time.sleep(RETENTION_EVERY_S)
