@@ -65,6 +65,7 @@ def _sqlite_connect(dbapi_connection: Any, record: Any) -> None:
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's usual pairing: durable at checkpoints, never corrupt
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
 

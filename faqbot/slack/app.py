@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
 from typing import Any, Literal
 
-from slack_bolt import App, BoltContext, BoltRequest, BoltResponse
+from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -22,7 +22,7 @@ from faqbot.matcher import Matcher
 from faqbot.reload import FaqReloader, ReloadResult
 from faqbot.slack.admins import Admins
 from faqbot.slack.listeners import register
-from faqbot.slack.services import CONTEXT_KEY, Services, services_of
+from faqbot.slack.services import CONTEXT_KEY, Services
 from faqbot.store import Store
 
 Mode = Literal["http", "socket"]
@@ -77,7 +77,6 @@ def create_app(settings: Settings, services: Services, mode: Mode, client: WebCl
     except OSError as exc:
         raise SlackSetupError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from exc
     app.use(_provide(services))
-    app.use(skip_redelivered_events)
     register(app)
     app.error(log_listener_error)
     return app
@@ -111,19 +110,6 @@ def _provide(services: Services) -> Callable[..., None]:
         next_()
 
     return provide_services
-
-
-def skip_redelivered_events(req: BoltRequest, body: dict[str, Any], context: BoltContext,
-                            next_: Callable[[], None]) -> BoltResponse | None:
-    """Ack an event seen before (a retry, or a duplicate delivery) without handling it again."""
-    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if event_id and not services_of(context).store.claim(f"event:{event_id}"):
-        retry = req.headers.get("x-slack-retry-num", ["0"])[0]
-        log.info("event %s delivered again (retry %s, %s): already handled", event_id, retry,
-                 req.headers.get("x-slack-retry-reason", ["-"])[0])
-        return BoltResponse(status=200, body="")
-    next_()
-    return None
 
 
 def log_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:

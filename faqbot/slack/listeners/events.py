@@ -3,6 +3,7 @@ draw the App Home tab."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from faqbot.slack.services import Services, services_of
 from faqbot.store import Question
 
 Event = dict[str, Any]
+log = logging.getLogger(__name__)
 HOME_PERIOD = "7d"
 
 
@@ -62,8 +64,13 @@ def _first_sight(event: Event, context: BoltContext) -> bool:
         return False
     if event["user"] == context.bot_user_id:
         return False
-    # One reply per message, however many events (message + app_mention) or retries bring it.
-    return services_of(context).store.claim(f"message:{event['channel']}:{event['ts']}")
+    # One reply per message, however many events (message + app_mention) or retries
+    # (X-Slack-Retry-Num, the same event_id again) bring it. Claimed here, after the ack, so
+    # Slack's 3 seconds never wait on the database.
+    if services_of(context).store.claim(f"message:{event['channel']}:{event['ts']}"):
+        return True
+    log.info("message %s/%s already handled: a retry, or its other event", event["channel"], event["ts"])
+    return False
 
 
 def _reply_always(event: Event, surface: str, services: Services, client: WebClient, in_thread: bool) -> None:
