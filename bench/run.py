@@ -154,9 +154,9 @@ def slack_lines(calm: dict[str, Any], burst: dict[str, Any]) -> list[str]:
         return f"p50 {part['p50']:.0f} ms, p99 {part['p99']:.0f} ms, max {part['max']:.0f} ms"
 
     return [
-        "- Slack HTTP mode (`python -m bench.slack`: signed message events through waitress, the bundled model and",
-        "  the sample FAQ, replies to the tests' fake Slack; sender, server and fake share one process, so these",
-        "  are upper bounds). Slack allows 3,000 ms for the acknowledgement.",
+        "- Slack HTTP mode (`python -m bench.slack`: signed message events through waitress, the bundled model,",
+        "  the sample FAQ and a SQLite store, replies to the tests' fake Slack; sender, server and fake share one",
+        "  process, so these are upper bounds). Slack allows 3,000 ms for the acknowledgement.",
         f"  - One message at a time ({calm['events']} events): acknowledged {ms(calm['ack_ms'])};"
         f" reply posted {ms(calm['reply_ms'])} after sending.",
         f"  - A burst of {burst['events']} messages from {burst['senders']} senders at once"
