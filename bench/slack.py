@@ -11,14 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
 import numpy as np
-import waitress
 
 from faqbot.cli import build_matcher
 from faqbot.config import Settings
@@ -26,7 +24,7 @@ from faqbot.question import looks_like_question
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, wsgi_app
 from faqbot.database import SqlStore
-from tests.fake_slack import TEAM, FakeSlack, signed_post
+from tests.fake_slack import TEAM, FakeSlack, LocalServer, signed_post
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN, SECRET = "xoxb-bench-token", "bench-signing-secret"
@@ -62,9 +60,8 @@ def main(events: int, senders: int) -> None:
                  if looks_like_question(q) and matcher.match(q).entry]
     store = SqlStore.open(f"sqlite:///{workdir}/bench.db")
     app, _ = assemble(settings, matcher, store, "http", web_client(TOKEN, fake.api_url))
-    server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=settings.http_threads)
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}{EVENTS_PATH}"
+    server = LocalServer(wsgi_app(app), threads=settings.http_threads)
+    url = server.url + EVENTS_PATH
     sent: dict[str, float] = {}
     acks: list[float] = []
 

@@ -1,5 +1,5 @@
 """A fake Slack on 127.0.0.1 for scenario tests: the Web API, response URLs, and requests
-signed the way Slack signs them.
+signed the way Slack signs them; and the app served locally to receive them.
 
 The Web API side records every call and answers like Slack does (JSON with "ok"); a test
 can make the next calls of a method fail with any status, headers and body, e.g. a 429
@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import waitress
 from slack_sdk.signature import SignatureVerifier
 
 BOT_USER = "UBOT"
@@ -169,3 +170,21 @@ def signed_post(url: str, secret: str, body: str, content_type: str, timestamp: 
             return response.status, response.read().decode()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read().decode()
+
+
+class LocalServer:
+    """A WSGI app under waitress on 127.0.0.1, in a thread: the app as HTTP mode serves it."""
+
+    def __init__(self, wsgi: Any, threads: int = 4) -> None:
+        self._server = waitress.create_server(wsgi, host="127.0.0.1", port=0, threads=threads)
+        self.url = f"http://127.0.0.1:{self._server.effective_port}"
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except OSError:  # close() from another thread pulls the socket from under select()
+            pass
+
+    def close(self) -> None:
+        self._server.close()

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -17,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 
 from faqbot.config import Settings
 from faqbot.faq import load_faq
@@ -29,7 +27,7 @@ from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
 from faqbot.database import SqlStore
 from tests.conftest import EPOCH, ConceptEncoder
-from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack, signed_post
+from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack, LocalServer, signed_post
 
 TOKEN = "xoxb-1111-2222-secrettokenvalue"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -132,10 +130,8 @@ def serve(fake: FakeSlack, faq_file: Path, **settings: Any) -> Iterator[Bot]:
     matcher = Matcher(load_faq(faq_file), ConceptEncoder())
     executor = TrackingExecutor()
     app, services = assemble(config, matcher, store, "http", web_client(TOKEN, fake.api_url), executor)
-    server = waitress.create_server(wsgi_app(app), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield Bot(f"http://127.0.0.1:{server.effective_port}", fake, store, executor, services)
+    server = LocalServer(wsgi_app(app))
+    yield Bot(server.url, fake, store, executor, services)
     executor.wait_idle()
     server.close()
     executor.shutdown()
