@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -78,10 +78,16 @@ def build_matcher(config: Settings) -> Matcher:
     return Matcher(faq, encoder, thresholds, index_cache=config.index_cache)
 
 
-def open_store(config: Settings) -> SqlStore:
-    """The configured store, migrated; a bad URL or unreachable server is a clean CLI error."""
-    from faqbot.database import DatabaseError, SqlStore  # SQLAlchemy and Alembic: only where needed
+def open_store(config: Settings, existing: bool = False) -> SqlStore:
+    """The configured store, migrated; a bad URL or unreachable server is a clean CLI error.
+    `existing`: for commands that read records, a SQLite file must already be there."""
+    from faqbot.database import DatabaseError, SqlStore, missing_sqlite_file  # only where needed
 
+    missing = missing_sqlite_file(config.database_url) if existing else None
+    if missing is not None:
+        raise click.ClickException(
+            f"no database at {missing}: run this where `faqbot serve` runs, or set DATABASE_URL or FAQBOT_DATABASE_URL"
+        )
     key = config.user_hash_key.get_secret_value() if config.user_hash_key else None
     try:
         return SqlStore.open(config.database_url, key)
@@ -132,10 +138,10 @@ since_option = click.option("--since", "period", default="7d", show_default=True
 
 
 def _since(period: str) -> datetime:
-    from faqbot.report import PeriodError, parse_period
+    from faqbot.report import PeriodError, since
 
     try:
-        return datetime.now(UTC) - parse_period(period)
+        return since(period)
     except PeriodError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
 
@@ -153,7 +159,7 @@ def report(period: str, plot: Path | None, as_json: bool, **flags: Any) -> None:
     since = _since(period)
     config = settings(**flags)
     matcher = build_matcher(config)
-    store = open_store(config)
+    store = open_store(config, existing=True)
     usage, groups = stats(store, since), unanswered_groups(store, since, matcher.encoder, matcher.thresholds.semantic)
     if plot:
         from faqbot.plot import plot_report
@@ -176,7 +182,7 @@ def suggest(period: str, **flags: Any) -> None:
 
     since = _since(period)
     config = settings(**flags)
-    found = proposals(open_store(config), build_matcher(config).faq, since)
+    found = proposals(open_store(config, existing=True), build_matcher(config).faq, since)
     if not found:
         click.echo(f"No new phrasings in the last {period}: nobody picked a suggestion or rated an answer helpful"
                    " with words the FAQ lacks.")

@@ -114,19 +114,6 @@ class Settings(BaseSettings):
         secrets = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.user_hash_key)
         return [s.get_secret_value() for s in secrets if s]
 
-    @classmethod
-    def variables(cls) -> dict[str, str]:
-        """Environment variable -> description, for documentation and its tests."""
-        names: dict[str, str] = {}
-        for name, f in cls.model_fields.items():
-            alias = f.validation_alias
-            if isinstance(alias, AliasChoices):
-                aliases = [a for a in alias.choices if isinstance(a, str) and a.isupper()]
-            else:
-                aliases = [alias if isinstance(alias, str) else f"FAQBOT_{name.upper()}"]
-            names.update(dict.fromkeys(aliases, f.description or ""))
-        return names
-
     def mode_of(self, channel: str) -> ChannelMode:
         return self.channel_modes.get(channel, self.channel_mode)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy.engine import make_url
 from faqbot import tables
 from faqbot.store import CLAIM_TTL_S, Choice, Feedback, Question
 
+log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 MIGRATION_LOCK = 7_240_001  # pg_advisory_lock key: one migrating process at a time
 DEFAULT_USER_KEY = "faqbot-user-hash"  # set FAQBOT_USER_HASH_KEY to make hashes unguessable
@@ -48,6 +50,18 @@ def connect(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+def missing_sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL when it does not exist yet (None for other databases)."""
+    try:
+        parsed = make_url(engine_url(url))
+    except Exception:
+        return None
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
 
 
 def make_url_safe(url: str) -> str:
@@ -96,9 +110,9 @@ def schema_revision(engine: Engine) -> str | None:
             return None
 
 
-def _aware(value: datetime) -> datetime:
-    """SQLite hands timestamps back without a zone; they were written in UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+def _utc(value: datetime) -> datetime:
+    """Every timestamp in UTC: SQLite keeps no zone, so one is written in UTC and read back as UTC."""
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class SqlStore:
@@ -117,6 +131,7 @@ class SqlStore:
             migrate(engine)
         except Exception as exc:
             raise DatabaseError(f"cannot prepare the database at {make_url_safe(url)}: {exc}") from exc
+        log.info("store: %s, schema revision %s", make_url_safe(url), schema_revision(engine))
         return cls(engine, user_key or DEFAULT_USER_KEY)
 
     def hash_user(self, user: str) -> str:
@@ -124,8 +139,8 @@ class SqlStore:
 
     def record_question(self, question: Question) -> None:
         row = {
-            "id": question.id, "at": question.at, "surface": question.surface, "user_hash": self.hash_user(question.user),
-            "channel": question.channel, "ts": question.ts, "thread_ts": question.thread_ts, "text": question.text,
+            "id": question.id, "at": _utc(question.at), "surface": question.surface, "user_hash": self.hash_user(question.user),
+            "channel": question.channel, "ts": question.ts, "thread_ts": question.thread_ts,
             "normalized": question.normalized, "entry_id": question.entry_id, "score": question.score,
             "method": question.method, "answered": question.answered,
         }
@@ -135,14 +150,14 @@ class SqlStore:
     def record_feedback(self, feedback: Feedback) -> None:
         with self.engine.begin() as connection:
             connection.execute(tables.feedback.insert(), {
-                "at": feedback.at, "question_id": feedback.question_id, "entry_id": feedback.entry_id,
+                "at": _utc(feedback.at), "question_id": feedback.question_id, "entry_id": feedback.entry_id,
                 "user_hash": self.hash_user(feedback.user), "helpful": feedback.helpful,
             })
 
     def record_choice(self, choice: Choice) -> None:
         with self.engine.begin() as connection:
             connection.execute(tables.choices.insert(), {
-                "at": choice.at, "question_id": choice.question_id, "entry_id": choice.entry_id,
+                "at": _utc(choice.at), "question_id": choice.question_id, "entry_id": choice.entry_id,
                 "user_hash": self.hash_user(choice.user),
             })
 
@@ -161,31 +176,31 @@ class SqlStore:
     def questions(self, since: datetime) -> list[Question]:
         q = tables.questions.c
         with self.engine.connect() as connection:
-            rows = connection.execute(select(tables.questions).where(q.at >= since).order_by(q.at)).mappings()
+            rows = connection.execute(select(tables.questions).where(q.at >= _utc(since)).order_by(q.at)).mappings()
             return [
-                Question(text=r["text"], normalized=r["normalized"], surface=r["surface"], user=r["user_hash"],
+                Question(normalized=r["normalized"], surface=r["surface"], user=r["user_hash"],
                          channel=r["channel"], entry_id=r["entry_id"], score=r["score"], method=r["method"],
-                         answered=r["answered"], ts=r["ts"], thread_ts=r["thread_ts"], id=r["id"], at=_aware(r["at"]))
+                         answered=r["answered"], ts=r["ts"], thread_ts=r["thread_ts"], id=r["id"], at=_utc(r["at"]))
                 for r in rows
             ]
 
     def feedback(self, since: datetime) -> list[Feedback]:
         f = tables.feedback.c
         with self.engine.connect() as connection:
-            rows = connection.execute(select(tables.feedback).where(f.at >= since).order_by(f.at)).mappings()
-            return [Feedback(r["question_id"], r["entry_id"], r["user_hash"], r["helpful"], _aware(r["at"])) for r in rows]
+            rows = connection.execute(select(tables.feedback).where(f.at >= _utc(since)).order_by(f.at)).mappings()
+            return [Feedback(r["question_id"], r["entry_id"], r["user_hash"], r["helpful"], _utc(r["at"])) for r in rows]
 
     def choices(self, since: datetime) -> list[Choice]:
         c = tables.choices.c
         with self.engine.connect() as connection:
-            rows = connection.execute(select(tables.choices).where(c.at >= since).order_by(c.at)).mappings()
-            return [Choice(r["question_id"], r["entry_id"], r["user_hash"], _aware(r["at"])) for r in rows]
+            rows = connection.execute(select(tables.choices).where(c.at >= _utc(since)).order_by(c.at)).mappings()
+            return [Choice(r["question_id"], r["entry_id"], r["user_hash"], _utc(r["at"])) for r in rows]
 
     def delete_before(self, cutoff: datetime) -> int:
         """Retention: remove records older than `cutoff` and expired claims; returns rows removed."""
         removed = 0
         with self.engine.begin() as connection:
             for table in (tables.questions, tables.feedback, tables.choices):
-                removed += connection.execute(delete(table).where(table.c.at < cutoff)).rowcount
+                removed += connection.execute(delete(table).where(table.c.at < _utc(cutoff))).rowcount
             connection.execute(delete(tables.claims).where(tables.claims.c.expires_at < datetime.now(UTC)))
         return removed

@@ -21,6 +21,7 @@ from faqbot.normalize import normalize
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+SLUG_MAX = 64  # ids travel in Slack button values (2,000 characters) and database columns
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -30,7 +31,7 @@ class _EntrySchema(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=SLUG_PATTERN)]
+    id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
     question: _Text
     alternates: list[_Text] = []
     answer: _Text

@@ -19,6 +19,7 @@ from faqbot.faq import YAML_SUFFIXES, FaqError, load_faq
 from faqbot.matcher import Matcher
 
 log = logging.getLogger(__name__)
+SHOWN_PROBLEMS = 20  # in a Slack message; the log has them all
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,11 @@ class ReloadResult:
     def summary(self) -> str:
         if self.ok:
             return f"FAQ reloaded: {self.entries} entries."
-        listed = "\n".join(f"• {p}" for p in self.problems)
-        return f"The FAQ has {len(self.problems)} problem(s), so the last good FAQ ({self.entries} entries) stays:\n{listed}"
+        listed = [f"• {p}" for p in self.problems[:SHOWN_PROBLEMS]]
+        if len(self.problems) > SHOWN_PROBLEMS:
+            listed.append(f"…and {len(self.problems) - SHOWN_PROBLEMS} more: `faqbot validate` lists them all")
+        head = f"The FAQ has {len(self.problems)} problem(s), so the last good FAQ ({self.entries} entries) stays:"
+        return "\n".join([head, *listed])
 
 
 class FaqReloader:
@@ -39,7 +43,7 @@ class FaqReloader:
 
     def __init__(self, path: Path, current: Callable[[], Matcher], replace: Callable[[Matcher], None],
                  index_cache: Path | None = None, on_problems: Callable[[ReloadResult], None] | None = None) -> None:
-        self.path = path
+        self.path = path.resolve()  # watchfiles reports absolute paths
         self._current = current
         self._replace = replace
         self._index_cache = index_cache
@@ -77,5 +81,5 @@ class FaqReloader:
 
     def _relevant(self, change: object, path: str) -> bool:
         if self.path.is_file() or (not self.path.exists() and self.path.suffix in YAML_SUFFIXES):
-            return Path(path) == self.path
+            return Path(path).resolve() == self.path
         return Path(path).suffix in YAML_SUFFIXES

@@ -19,6 +19,7 @@ from faqbot.fuzzy import FuzzyIndex
 from faqbot.store import Question, Store
 
 METHODS = ("semantic", "fuzzy", "none")
+DEFAULT_PERIOD = "7d"
 TOP = 5
 GROUP_FUZZY = 0.8  # fuzzy ratio at which two questions count as one, without an encoder
 EXAMPLES = 3
@@ -28,6 +29,16 @@ _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
 class PeriodError(ValueError):
     """A period that is not like 24h, 7d or 2w."""
+
+
+def percent(rate: float | None) -> str:
+    """A rate for people: "–" when there was nothing to count."""
+    return "–" if rate is None else f"{rate:.0%}"
+
+
+def since(period: str) -> datetime:
+    """The start of the last `period` (like 7d) from now."""
+    return datetime.now(UTC) - parse_period(period)
 
 
 def parse_period(text: str) -> timedelta:
@@ -119,7 +130,7 @@ def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, co
     members = _group(asked, encoder, cosine)
     groups = []
     for indices in members:
-        wordings = Counter(asked[i].text.strip() for i in indices)
+        wordings = Counter(asked[i].normalized for i in indices)
         bad = sum(asked[i].id in disliked for i in indices)
         groups.append(Group(len(indices), len(indices) - bad, bad, [t for t, _ in wordings.most_common(EXAMPLES)]))
     return sorted(groups, key=lambda g: (-g.count, g.examples[0]))

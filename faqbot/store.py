@@ -7,11 +7,14 @@ we replied to this already?" must be answered by what all processes share.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
 from uuid import uuid4
 
+log = logging.getLogger(__name__)
 CLAIM_TTL_S = 3600.0  # Slack retries an event for about 5 minutes; keep keys well past that
 
 
@@ -25,9 +28,9 @@ def _new_id() -> str:
 
 @dataclass(frozen=True)
 class Question:
-    """One question the bot handled, whether it answered or stayed silent."""
+    """One question the bot handled, whether it answered or stayed silent. Only its
+    normalised text is kept: mentions, links' targets and formatting are gone."""
 
-    text: str
     normalized: str
     surface: str  # "channel", "dm", "mention" or "command"
     user: str
@@ -85,3 +88,46 @@ class Store(Protocol):
     def delete_before(self, cutoff: datetime) -> int:
         """Retention: forget records older than `cutoff`; returns how many went."""
         ...
+
+
+class ResilientStore:
+    """The store as the Slack listeners use it: a database failure costs a record, never a
+    reply. A write that fails is logged and dropped; a claim that cannot be checked is
+    granted (a rare second reply beats silence); reads, for admins, fail loudly."""
+
+    def __init__(self, store: Store) -> None:
+        self.inner = store
+
+    def _write(self, what: str, write: Callable[[], None]) -> None:
+        try:
+            write()
+        except Exception:
+            log.exception("recording %s failed; the reply goes out anyway", what)
+
+    def record_question(self, question: Question) -> None:
+        self._write("a question", lambda: self.inner.record_question(question))
+
+    def record_feedback(self, feedback: Feedback) -> None:
+        self._write("feedback", lambda: self.inner.record_feedback(feedback))
+
+    def record_choice(self, choice: Choice) -> None:
+        self._write("a choice", lambda: self.inner.record_choice(choice))
+
+    def claim(self, key: str) -> bool:
+        try:
+            return self.inner.claim(key)
+        except Exception:
+            log.exception("cannot check %s in the store; handling it as new", key)
+            return True
+
+    def questions(self, since: datetime) -> list[Question]:
+        return self.inner.questions(since)
+
+    def feedback(self, since: datetime) -> list[Feedback]:
+        return self.inner.feedback(since)
+
+    def choices(self, since: datetime) -> list[Choice]:
+        return self.inner.choices(since)
+
+    def delete_before(self, cutoff: datetime) -> int:
+        return self.inner.delete_before(cutoff)

@@ -1,9 +1,9 @@
 """Learning from use, with a human in the loop: real phrasings people used for an entry,
 proposed as YAML `alternates` for an admin to review and paste.
 
-A phrasing counts for an entry when its asker picked that entry under "Did you mean…?",
-or rated the entry's answer 👍. Phrasings the entry already has (after normalisation)
-are left out.
+A question's (normalised) wording counts once for an entry when someone picked that
+entry for it under "Did you mean…?", or rated the entry's answer to it 👍. Wordings the
+entry already has (after normalisation) are left out.
 """
 
 from __future__ import annotations
@@ -26,27 +26,21 @@ class Proposal:
 
     entry_id: str
     source: str  # "file:line" of the entry
-    phrasings: list[tuple[str, int]]  # (wording, confirmations), most confirmed first
+    phrasings: list[tuple[str, int]]  # (normalised wording, questions confirming it), most first
 
 
 def proposals(store: Store, faq: Faq, since: datetime) -> list[Proposal]:
     questions = {q.id: q for q in store.questions(since)}
-    meant = [(c.question_id, c.entry_id) for c in store.choices(since)]
-    meant += [(f.question_id, f.entry_id) for f in store.feedback(since) if f.helpful]
+    meant = {(c.question_id, c.entry_id) for c in store.choices(since)}
+    meant |= {(f.question_id, f.entry_id) for f in store.feedback(since) if f.helpful}
     found: dict[str, Counter[str]] = defaultdict(Counter)
-    wording: dict[tuple[str, str], str] = {}  # (entry, normalised) -> the first wording seen
     for question_id, entry_id in meant:
         question, entry = questions.get(question_id), faq.by_id.get(entry_id)
         if question is None or entry is None or not question.normalized:
             continue
-        if question.normalized in {normalize(p) for p in entry.phrasings}:
-            continue
-        found[entry_id][question.normalized] += 1
-        wording.setdefault((entry_id, question.normalized), " ".join(question.text.split()))
-    result = [
-        Proposal(e.id, e.source, [(wording[(e.id, n)], count) for n, count in found[e.id].most_common()])
-        for e in faq.entries if e.id in found
-    ]
+        if question.normalized not in {normalize(p) for p in entry.phrasings}:
+            found[entry_id][question.normalized] += 1
+    result = [Proposal(e.id, e.source, found[e.id].most_common()) for e in faq.entries if e.id in found]
     return sorted(result, key=lambda p: -sum(c for _, c in p.phrasings))
 
 
@@ -54,6 +48,7 @@ def as_yaml(proposal: Proposal) -> str:
     """A snippet to merge into the entry: its id and the new alternates, counts as comments."""
     yaml = YAML()
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 1_000_000  # one line per phrasing, so each can carry its count as a comment
     snippet = io.StringIO()
     yaml.dump([{"id": proposal.entry_id, "alternates": [p for p, _ in proposal.phrasings]}], snippet)
     lines = snippet.getvalue().splitlines()

@@ -16,7 +16,6 @@ questions = Table(
     Column("channel", String(32), nullable=False),
     Column("ts", String(32)),
     Column("thread_ts", String(32)),
-    Column("text", Text, nullable=False),
     Column("normalized", Text, nullable=False),
     Column("entry_id", String(200), index=True),
     Column("score", Float, nullable=False),

@@ -8,7 +8,7 @@ from typing import Any
 
 from faqbot.faq import Faq
 from faqbot.matcher import Match
-from faqbot.report import Group, Stats
+from faqbot.report import Group, Stats, percent
 
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^<>]+)>")
@@ -58,10 +58,6 @@ def match_to_json(match: Match) -> dict[str, Any]:
     }
 
 
-def _rate(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate:.0%}"
-
-
 def _entries(faq: Faq, counts: list[tuple[str, int]], unit: str) -> list[str]:
     return [f"  {i}. {faq.by_id[e].question if e in faq.by_id else '(no longer in the FAQ)'} [{e}] {n}{unit}"
             for i, (e, n) in enumerate(counts, start=1)]
@@ -72,9 +68,9 @@ def render_report(stats: Stats, groups: list[Group], faq: Faq, period: str) -> s
     lines = [
         f"Last {period}, since {stats.since:%Y-%m-%d %H:%M} UTC",
         f"  questions      {stats.questions}",
-        f"  answered       {stats.answered} ({_rate(stats.answer_rate)}): semantic {m['semantic']}, fuzzy {m['fuzzy']}",
+        f"  answered       {stats.answered} ({percent(stats.answer_rate)}): semantic {m['semantic']}, fuzzy {m['fuzzy']}",
         f"  not answered   {m['none']}",
-        f"  helpful        {stats.helpful} of {stats.helpful + stats.not_helpful} rated ({_rate(stats.helpful_rate)})",
+        f"  helpful        {stats.helpful} of {stats.helpful + stats.not_helpful} rated ({percent(stats.helpful_rate)})",
         "Most answered:", *(_entries(faq, stats.top_entries, "") or ["  none"]),
         "Most not helpful:", *(_entries(faq, stats.most_unhelpful, " 👎") or ["  none"]),
         f"Unanswered and not helpful, grouped by similarity ({len(groups)} groups):",

@@ -15,6 +15,9 @@ import numpy as np
 import psycopg
 import pytest
 
+from pydantic import AliasChoices
+
+from faqbot.config import Settings
 from faqbot.database import SqlStore, make_url_safe
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
@@ -101,8 +104,10 @@ def postgres_problem() -> str | None:
 
 
 def reset_postgres() -> None:
-    """An empty database for the next test: the tests own this throwaway server."""
+    """An empty database for the next test; only a database named *_test is ever wiped."""
     with psycopg.connect(POSTGRES_URL, autocommit=True) as connection:
+        name = connection.execute("SELECT current_database()").fetchone()[0]
+        assert name.endswith("_test"), f"refusing to wipe database {name!r}: test databases end in _test"
         connection.execute("DROP SCHEMA public CASCADE")
         connection.execute("CREATE SCHEMA public")
 
@@ -124,3 +129,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def store(tmp_path: Path) -> SqlStore:
     """A store on a fresh SQLite file, for tests about something else."""
     return SqlStore.open(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+def setting_variables() -> list[str]:
+    """Every environment variable Settings reads (FAQBOT_* and the Slack/platform names)."""
+    names: list[str] = []
+    for name, field in Settings.model_fields.items():
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names += [a for a in alias.choices if isinstance(a, str) and a.isupper()]
+        else:
+            names.append(alias if isinstance(alias, str) else f"FAQBOT_{name.upper()}")
+    return names

@@ -7,8 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from faqbot.cli import cli
-from faqbot.config import Settings
-from tests.conftest import write
+from tests.conftest import setting_variables, write
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = ["serve", "run", "report", "suggest", "validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
@@ -20,7 +19,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
     These tests are about the CLI, so they run fuzzy-only; the bundled model has its own.
     """
-    for name in Settings.variables():
+    for name in setting_variables():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FAQBOT_MODEL", "none")
     monkeypatch.setenv("FAQBOT_INDEX_CACHE", str(tmp_path / "cache"))

@@ -9,6 +9,7 @@ from click.testing import CliRunner
 
 from faqbot.cli import cli
 from faqbot.config import Settings
+from tests.conftest import setting_variables
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,7 +27,7 @@ def test_procfile_runs_http_mode_on_web_and_socket_mode_on_worker() -> None:
 @pytest.mark.parametrize("process", ["web", "worker"])
 def test_procfile_commands_are_valid_and_ask_for_credentials(process: str, monkeypatch: pytest.MonkeyPatch,
                                                              tmp_path: Path) -> None:
-    for name in Settings.variables():
+    for name in setting_variables():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)  # no .env here
     args = procfile()[process].split()[1:]
@@ -38,7 +39,7 @@ def test_procfile_commands_are_valid_and_ask_for_credentials(process: str, monke
 def test_env_example_names_every_setting_and_nothing_else() -> None:
     text = (REPO / ".env.example").read_text(encoding="utf-8")
     named = set(re.findall(r"^#? ?([A-Z][A-Z0-9_]+)=", text, flags=re.MULTILINE))
-    assert named == set(Settings.variables())
+    assert named == set(setting_variables())
 
 
 def test_env_example_as_a_dot_env_means_the_local_chat() -> None:
@@ -50,7 +51,7 @@ def test_env_example_as_a_dot_env_means_the_local_chat() -> None:
 def test_readme_configuration_table_lists_every_setting() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     rows = set(re.findall(r"^\| `([A-Z][A-Z0-9_]+)` \|", readme, flags=re.MULTILINE))
-    assert rows == set(Settings.variables())
+    assert rows == set(setting_variables())
 
 
 def test_channel_modes_parse_and_bad_ones_are_refused() -> None:

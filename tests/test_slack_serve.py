@@ -32,7 +32,7 @@ QUESTION = {"type": "message", "channel": "C0CHAN", "channel_type": "channel", "
             "text": "How do I reset my password?", "ts": "1700000000.000100"}
 
 
-QUESTION_RECORD = Question(text="old", normalized="old", surface="dm", user="U1", channel="D1", entry_id=None,
+QUESTION_RECORD = Question(normalized="old", surface="dm", user="U1", channel="D1", entry_id=None,
                            score=0.1, method="none", answered=False)
 
 

@@ -36,6 +36,9 @@ class Admins:
         except SlackApiError as exc:  # e.g. missing users:read: fail closed, say why
             log.error("users.info for %s failed (%s): treating as not an admin", user, exc.response.get("error"))
             return False
+        except OSError as exc:  # Slack unreachable after the client's retries
+            log.error("users.info for %s failed (%s): treating as not an admin", user, exc)
+            return False
         admin = bool(profile.get("is_admin") or profile.get("is_owner") or profile.get("is_primary_owner"))
         with self._lock:
             self._seen[user] = (admin, time.monotonic())

@@ -6,6 +6,7 @@ very app that is served, pointed at a fake Slack.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
@@ -23,18 +24,20 @@ from faqbot.reload import FaqReloader, ReloadResult
 from faqbot.slack.admins import Admins
 from faqbot.slack.listeners import register
 from faqbot.slack.services import CONTEXT_KEY, Services
-from faqbot.store import Store
+from faqbot.store import ResilientStore, Store
 
 Mode = Literal["http", "socket"]
 RATE_LIMIT_RETRIES = 3
 
 log = logging.getLogger(__name__)
-_bolt_log = logging.getLogger("slack_bolt.App")
 
 
 def _same_token(record: logging.LogRecord) -> bool:
     """Bolt warns that SLACK_BOT_TOKEN goes unused when given a client; ours is built with that token."""
     return "`token` will be unused" not in record.getMessage()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_same_token)
 
 
 class SlackSetupError(Exception):
@@ -63,7 +66,6 @@ def create_app(settings: Settings, services: Services, mode: Mode, client: WebCl
                listener_executor: Executor | None = None) -> App:
     """The app, with requests verified in HTTP mode (Socket Mode connections are authenticated instead)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    _bolt_log.addFilter(_same_token)
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     try:
         app = App(
@@ -86,17 +88,21 @@ def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, cli
              listener_executor: Executor | None = None) -> tuple[App, Services]:
     """The app and what its listeners use: admins from settings, and a FAQ reloader that
     tells the configured admins by DM when a change is refused (the watcher is started by the caller)."""
-    services = Services(matcher, store, settings.mode_of, Admins(settings.admins))
+    services = Services(matcher, ResilientStore(store), settings.mode_of, Admins(settings.admins))
     app = create_app(settings, services, mode, client, listener_executor)
     services.reloader = FaqReloader(
         settings.faq_path, lambda: services.matcher, lambda new: setattr(services, "matcher", new),
-        settings.index_cache, on_problems=lambda result: tell_admins(app.client, settings.admins, result),
+        settings.index_cache, on_problems=lambda result: tell_admins(app.client, settings.admins, result, store),
     )
     return app, services
 
 
-def tell_admins(client: WebClient, admins: Iterable[str], result: ReloadResult) -> None:
-    """A refused FAQ change, sent by DM to each configured admin."""
+def tell_admins(client: WebClient, admins: Iterable[str], result: ReloadResult, store: Store) -> None:
+    """A refused FAQ change, sent by DM to each configured admin: once for all processes,
+    since every process watches the files and sees the same problems."""
+    problems = hashlib.sha256("\n".join(result.problems).encode()).hexdigest()[:32]
+    if not store.claim(f"faq-problems:{problems}"):
+        return
     for admin in admins:
         try:
             client.chat_postMessage(channel=admin, text=result.summary())

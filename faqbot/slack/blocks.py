@@ -56,7 +56,7 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _sections(text: str) -> list[Block]:
+def sections(text: str) -> list[Block]:
     """Long answers split at line breaks into sections within Slack's size limit."""
     chunks: list[str] = []
     for line in text.strip().splitlines():
@@ -95,7 +95,7 @@ def answer(entry: Entry, value: ButtonValue, shareable: bool = False, feedback: 
         buttons.append(_button("Share in channel", SHARE, value.dump(), style="primary"))
     if feedback:
         buttons += [_button("👍 Helpful", HELPFUL, value.dump()), _button("👎 Not helpful", NOT_HELPFUL, value.dump())]
-    message = [*_sections(entry.answer), _context(f"Answering _{entry.question}_ · {value.how}")]
+    message = [*sections(entry.answer), _context(f"Answering _{entry.question}_ · {value.how}")]
     if note:
         message.append(_context(note))
     if buttons:
@@ -136,15 +136,19 @@ def entry_list(entries: Sequence[Entry], tag: str | None, tags: Sequence[str]) -
         return [{"type": "section", "text": {"type": "mrkdwn", "text": f"No entries tagged `{tag}`. Tags: {known}."}}]
     title = f"*{len(entries)} FAQ entries" + (f" tagged `{tag}`*" if tag else "*")
     lines = [title, *(f"• {e.question} `{e.id}`" for e in entries)]
-    blocks = _sections("\n".join(lines))
+    blocks = sections("\n".join(lines))
     if len(blocks) > MESSAGE_BLOCKS - 1:
         kept = blocks[: MESSAGE_BLOCKS - 2]
-        shown = sum(line.startswith("• ") for b in kept for line in b["text"]["text"].splitlines())
-        blocks = [*kept, _context(f"…and {len(entries) - shown} more: give a tag to narrow the list.")]
+        blocks = [*kept, _context(f"…and {len(entries) - bullets(kept)} more: give a tag to narrow the list.")]
     elif not tag and tags:
         blocks.append(_context("Tags: " + ", ".join(f"`{t}`" for t in tags) + f" · `{COMMAND} show <id>` shows one"))
     return blocks
 
 
+def bullets(sections_: Sequence[Block]) -> int:
+    """How many "• " lines (entries) these sections show."""
+    return sum(line.startswith("• ") for b in sections_ for line in b["text"]["text"].splitlines())
+
+
 def text_only(text: str) -> list[Block]:
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
+    return sections(text)[:MESSAGE_BLOCKS]

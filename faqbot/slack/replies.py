@@ -33,7 +33,7 @@ class Reply:
 def question_record(match: Match, surface: str, user: str, channel: str, answered: bool,
                     ts: str | None = None, thread_ts: str | None = None) -> Question:
     return Question(
-        text=match.query, normalized=match.normalized, surface=surface, user=user, channel=channel,
+        normalized=match.normalized, surface=surface, user=user, channel=channel,
         entry_id=match.entry.id if match.entry else None, score=match.score, method=match.method,
         answered=answered, ts=ts, thread_ts=thread_ts,
     )

@@ -46,6 +46,9 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
     """Connect to Slack and serve until stopped; on SIGTERM (a platform restarting the
     process) or Ctrl-C, stop taking requests and finish the replies already under way."""
     mode = connection_mode(settings, requested_mode)
+    if settings.user_hash_key is None:
+        log.warning("FAQBOT_USER_HASH_KEY is not set: user IDs are hashed with a public default key,"
+                    " which anyone with the database and a member list can reverse")
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
     threading.Thread(target=_retention_loop, args=(store, settings.retention_days), daemon=True).start()
     app, services = assemble(settings, matcher, store, mode, listener_executor=listeners)

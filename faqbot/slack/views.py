@@ -8,20 +8,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from faqbot.faq import Faq
-from faqbot.report import Group, Stats
-from faqbot.slack.blocks import COMMAND, HELP, Block, clip
+from faqbot.report import Group, Stats, percent
+from faqbot.slack.blocks import COMMAND, HELP, Block, bullets, clip, sections
 
 HOME_BLOCKS = 100  # blocks in a Home tab view
 GROUPS_SHOWN = 10
 UNTAGGED = "other"
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, 3000)}}
-
-
-def _percent(rate: float | None) -> str:
-    return "–" if rate is None else f"{rate:.0%}"
 
 
 def _entry(faq: Faq, entry_id: str) -> str:
@@ -33,23 +25,23 @@ def stats_blocks(stats: Stats, faq: Faq, period: str) -> list[Block]:
     m = stats.by_method
     lines = [
         f"*Last {period}* (since {stats.since:%Y-%m-%d %H:%M} UTC)",
-        f"• {stats.questions} questions, {stats.answered} answered ({_percent(stats.answer_rate)}):"
+        f"• {stats.questions} questions, {stats.answered} answered ({percent(stats.answer_rate)}):"
         f" semantic {m['semantic']}, fuzzy {m['fuzzy']}; not answered {m['none']}",
-        f"• 👍 {stats.helpful} / 👎 {stats.not_helpful}: {_percent(stats.helpful_rate)} helpful",
+        f"• 👍 {stats.helpful} / 👎 {stats.not_helpful}: {percent(stats.helpful_rate)} helpful",
     ]
-    blocks = [_section("\n".join(lines))]
+    blocks = sections("\n".join(lines))
     if stats.top_entries:
         top = "\n".join(f"{i}. {_entry(faq, e)}: {n}" for i, (e, n) in enumerate(stats.top_entries, 1))
-        blocks.append(_section(f"*Most answered*\n{top}"))
+        blocks += sections(f"*Most answered*\n{top}")
     if stats.most_unhelpful:
         worst = "\n".join(f"{i}. {_entry(faq, e)}: {n} 👎" for i, (e, n) in enumerate(stats.most_unhelpful, 1))
-        blocks.append(_section(f"*Most 👎*\n{worst}"))
+        blocks += sections(f"*Most 👎*\n{worst}")
     return blocks
 
 
 def unanswered_blocks(groups: Sequence[Group], period: str) -> list[Block]:
     if not groups:
-        return [_section(f"No unanswered or 👎 questions in the last {period}.")]
+        return sections(f"No unanswered or 👎 questions in the last {period}.")
     shown = groups[:GROUPS_SHOWN]
     lines = [f"*Unanswered and 👎 questions, last {period}*: {len(groups)} groups, most asked first"]
     for i, g in enumerate(shown, 1):
@@ -57,15 +49,15 @@ def unanswered_blocks(groups: Sequence[Group], period: str) -> list[Block]:
         lines.append(f"{i}. *{g.count}×* ({g.unanswered} unanswered, {g.not_helpful} 👎) {examples}")
     if len(groups) > len(shown):
         lines.append(f"…and {len(groups) - len(shown)} smaller groups (`faqbot report` lists them all)")
-    return [_section("\n".join(lines))]
+    return sections("\n".join(lines))
 
 
 def topics_blocks(faq: Faq) -> list[Block]:
-    """The entries by topic (first tag), for browsing."""
+    """The entries by topic (first tag), for browsing; a long topic takes several sections."""
     by_topic: dict[str, list[str]] = defaultdict(list)
     for entry in faq.entries:
         by_topic[entry.tags[0] if entry.tags else UNTAGGED].append(f"• {entry.question} `{entry.id}`")
-    return [_section(f"*{topic}*\n" + "\n".join(lines)) for topic, lines in sorted(by_topic.items())]
+    return [b for topic, lines in sorted(by_topic.items()) for b in sections(f"*{topic}*\n" + "\n".join(lines))]
 
 
 def home_view(faq: Faq, admin_sections: Sequence[Block] = ()) -> dict[str, Any]:
@@ -73,11 +65,11 @@ def home_view(faq: Faq, admin_sections: Sequence[Block] = ()) -> dict[str, Any]:
     blocks: list[Block] = [{"type": "header", "text": {"type": "plain_text", "text": "FAQ"}}]
     if admin_sections:
         blocks += [*admin_sections, {"type": "divider"}]
-    blocks += [_section(HELP), {"type": "divider"}, _section(f"*Topics* · `{COMMAND} show <id>` shows one")]
+    blocks += [*sections(HELP), {"type": "divider"}, *sections(f"*Topics* · `{COMMAND} show <id>` shows one")]
     topics = topics_blocks(faq)
-    room = HOME_BLOCKS - len(blocks) - 1
-    blocks += topics[:room]
+    room = HOME_BLOCKS - len(blocks)
     if len(topics) > room:
-        blocks.append({"type": "context", "elements": [
-            {"type": "mrkdwn", "text": f"…and {len(topics) - room} more topics: `{COMMAND} list <tag>`"}]})
-    return {"type": "home", "blocks": blocks}
+        shown = topics[: room - 1]
+        topics = [*shown, {"type": "context", "elements": [{"type": "mrkdwn", "text":
+                  f"…and {len(faq) - bullets(shown)} more entries: `{COMMAND} list <tag>` lists a topic"}]}]
+    return {"type": "home", "blocks": blocks + topics}

@@ -23,7 +23,6 @@ def upgrade() -> None:
         sa.Column("channel", sa.String(32), nullable=False),
         sa.Column("ts", sa.String(32)),
         sa.Column("thread_ts", sa.String(32)),
-        sa.Column("text", sa.Text, nullable=False),
         sa.Column("normalized", sa.Text, nullable=False),
         sa.Column("entry_id", sa.String(200)),
         sa.Column("score", sa.Float, nullable=False),

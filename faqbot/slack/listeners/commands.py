@@ -6,20 +6,18 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from logging import Logger
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from faqbot.report import PeriodError, parse_period, stats, unanswered_groups
+from faqbot.report import DEFAULT_PERIOD, PeriodError, since, stats, unanswered_groups
 from faqbot.slack import blocks, replies, views
 from faqbot.slack.blocks import ButtonValue
 from faqbot.slack.services import Services, services_of
 
 Command = dict[str, Any]
-DEFAULT_PERIOD = "7d"
 
 
 @dataclass(frozen=True)
@@ -86,26 +84,23 @@ def _text(text: str) -> replies.Reply:
     return replies.Reply(text, blocks.text_only(text))
 
 
-def _since(args: list[str]) -> tuple[str, datetime]:
-    period = args[0] if args else DEFAULT_PERIOD
-    return period, datetime.now(UTC) - parse_period(period)
-
-
 def _stats(args: list[str], services: Services, command: Command) -> replies.Reply:
+    period = args[0] if args else DEFAULT_PERIOD
     try:
-        period, since = _since(args)
+        start = since(period)
     except PeriodError as exc:
         return _text(str(exc))
-    report = stats(services.store, since)
+    report = stats(services.store, start)
     return replies.Reply(f"faqbot stats, last {period}", views.stats_blocks(report, services.matcher.faq, period))
 
 
 def _unanswered(args: list[str], services: Services, command: Command) -> replies.Reply:
+    period = args[0] if args else DEFAULT_PERIOD
     try:
-        period, since = _since(args)
+        start = since(period)
     except PeriodError as exc:
         return _text(str(exc))
-    groups = unanswered_groups(services.store, since, services.matcher.encoder, services.matcher.thresholds.semantic)
+    groups = unanswered_groups(services.store, start, services.matcher.encoder, services.matcher.thresholds.semantic)
     return replies.Reply(f"Unanswered questions, last {period}", views.unanswered_blocks(groups, period))
 
 

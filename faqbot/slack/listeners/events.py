@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from faqbot.matcher import Match
 from faqbot.question import looks_like_question
-from faqbot.report import parse_period, stats, unanswered_groups
+from faqbot.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.slack import replies, views
 from faqbot.slack.replies import Reply
 from faqbot.slack.services import Services, services_of
@@ -22,7 +20,6 @@ from faqbot.store import Question
 
 Event = dict[str, Any]
 log = logging.getLogger(__name__)
-HOME_PERIOD = "7d"
 
 
 def handle_app_mention(event: Event, context: BoltContext, client: WebClient) -> None:
@@ -51,10 +48,10 @@ def handle_app_home_opened(event: Event, context: BoltContext, client: WebClient
     faq = services.matcher.faq
     admin_sections = []
     if services.admins.is_admin(client, event["user"]):
-        since = datetime.now(UTC) - parse_period(HOME_PERIOD)
-        groups = unanswered_groups(services.store, since, services.matcher.encoder, services.matcher.thresholds.semantic)
-        admin_sections = [*views.stats_blocks(stats(services.store, since), faq, HOME_PERIOD),
-                          *views.unanswered_blocks(groups, HOME_PERIOD)]
+        start = since(DEFAULT_PERIOD)
+        groups = unanswered_groups(services.store, start, services.matcher.encoder, services.matcher.thresholds.semantic)
+        admin_sections = [*views.stats_blocks(stats(services.store, start), faq, DEFAULT_PERIOD),
+                          *views.unanswered_blocks(groups, DEFAULT_PERIOD)]
     client.views_publish(user_id=event["user"], view=views.home_view(faq, admin_sections))
 
 
@@ -109,7 +106,7 @@ def _post(services: Services, client: WebClient, question: Question, reply: Repl
     try:
         client.chat_postMessage(channel=question.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
                                 unfurl_links=False, unfurl_media=False)  # no link previews under every answer
-    except SlackApiError:
+    except Exception:  # an API error, or the connection given up on after retries
         question = replace(question, answered=False)
         raise
     finally:
