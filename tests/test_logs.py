@@ -1,7 +1,11 @@
+import contextlib
 import io
 import logging
 
+from slack_sdk.webhook import WebhookClient
+
 from faqbot.logs import RedactSecrets, configure_logging
+from tests.fake_slack import FakeSlack
 
 
 def test_known_secrets_and_credential_shapes_are_redacted() -> None:
@@ -33,3 +37,23 @@ def test_the_handler_redacts_messages_arguments_and_tracebacks() -> None:
     assert "calling with {'token': '[redacted]'}" in output
     assert "RuntimeError: bad secret [redacted]" in output
     assert "s3cr3t" not in output and "xoxp" not in output
+
+
+def test_a_response_url_slack_sdk_logs_is_redacted() -> None:
+    """slack_sdk logs the whole response URL at DEBUG before posting to it (Bolt's `respond`);
+    whoever holds one can post as the app for 30 minutes. Without the filter it would reach
+    the log. The post itself goes nowhere: its proxy is a local server that cannot tunnel."""
+    url = "https://hooks.slack.com/actions/T0001/123/s3cretResponsePath"
+    slack = FakeSlack().start()
+    stream = io.StringIO()
+    handler = configure_logging("DEBUG", stream=stream)
+    try:
+        with contextlib.suppress(Exception):
+            WebhookClient(url, proxy=slack.root.rstrip("/"), timeout=5).send(text="hi")
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+        slack.stop()
+    output = stream.getvalue()
+    assert "Sending a request - url: [redacted]" in output
+    assert "s3cretResponsePath" not in output

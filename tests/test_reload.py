@@ -133,3 +133,26 @@ def test_a_single_file_faq_is_watched_too(tmp_path: Path) -> None:
         assert len(served.matcher.faq) == 2
     finally:
         stop.set()
+
+
+def test_a_relative_single_file_path_is_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FAQBOT_FAQ_PATH=faq.yaml: watchfiles reports absolute paths, which must still match."""
+    write(tmp_path / "faq.yaml", VPN)
+    monkeypatch.chdir(tmp_path)
+    served = Served(Path("faq.yaml"))
+    stop = served.reloader(Path("faq.yaml")).start()
+    try:
+        edit_until(lambda: write(tmp_path / "faq.yaml", VPN + PARKING),
+                   lambda: served.answers("Where can I park my car?") == "parking")
+    finally:
+        stop.set()
+
+
+def test_many_problems_are_summarised_for_slack(folder: Path) -> None:
+    served = Served(folder)
+    broken = "faqs:\n" + "".join(f"  - id: e{i}\n    question: q{i}\n" for i in range(60))  # no answers
+    write(folder / "it.yaml", broken)
+    result = served.reloader(folder).reload()
+    assert len(result.problems) == 60
+    summary = result.summary()
+    assert summary.count("\n• ") == 20 and "…and 40 more: `faqbot validate` lists them all" in summary

@@ -2,7 +2,7 @@
 and `faqbot suggest`."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -26,9 +26,10 @@ NOW = datetime.now(UTC)
 
 def asked(text: str, entry_id: str | None, method: str = "semantic", days_ago: float = 0, **extra: object) -> Question:
     answered = extra.pop("answered", entry_id is not None)
+    at = extra.pop("at", NOW - timedelta(days=days_ago))
     return Question(normalized=normalize(text), surface="channel", user="U1", channel="C1",
                     entry_id=entry_id, score=0.9 if entry_id else 0.2, method=method if entry_id else "none",
-                    answered=answered, at=NOW - timedelta(days=days_ago), **extra)
+                    answered=answered, at=at, **extra)
 
 
 @pytest.fixture
@@ -148,3 +149,24 @@ def test_suggest_command_prints_yaml(cli_env: None) -> None:
     assert result.exit_code == 0, result.output
     assert "# 1 new phrasings for 1 entries" in result.output
     assert "- what is the wifi password for guests  # confirmed 1×" in result.output
+
+
+def test_suggest_counts_a_question_once_and_keeps_long_phrasings_on_one_line(store: SqlStore, faq_file: Path) -> None:
+    long = "my laptop keeps asking me for a new password every single morning after the update " * 2
+    question = asked(long, "reset-password")
+    store.record_question(question)
+    store.record_choice(Choice(question.id, "reset-password", "U1"))
+    store.record_feedback(Feedback(question.id, "reset-password", "U1", True))  # the same confirmation again
+    [proposal] = proposals(store, load_faq(faq_file), EPOCH)
+    assert proposal.phrasings == [(normalize(long), 1)]
+    [parsed] = YAML(typ="safe").load(as_yaml(proposal))
+    assert parsed["alternates"] == [normalize(long)]
+
+
+def test_times_in_other_zones_are_stored_and_compared_as_instants(store: SqlStore) -> None:
+    pacific = timezone(timedelta(hours=-8))
+    at = datetime.now(pacific) - timedelta(minutes=30)
+    store.record_question(asked("vpn setup on my laptop", "vpn", at=at))
+    [back] = store.questions(datetime.now(pacific) - timedelta(hours=1))
+    assert back.at == at and back.at.tzinfo == UTC
+    assert store.questions(datetime.now(pacific) - timedelta(minutes=10)) == []

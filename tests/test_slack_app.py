@@ -16,8 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from faqbot.config import Settings
+from faqbot.database import SqlStore
 from faqbot.faq import load_faq
 from faqbot.logs import configure_logging
 from faqbot.matcher import Matcher
@@ -25,8 +27,7 @@ from faqbot.slack import blocks
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
-from faqbot.database import SqlStore
-from tests.conftest import EPOCH, ConceptEncoder
+from tests.conftest import EPOCH, ConceptEncoder, write
 from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack, LocalServer, signed_post
 
 TOKEN = "xoxb-1111-2222-secrettokenvalue"
@@ -517,8 +518,8 @@ def test_stats_count_what_happened(admin_bot: Bot) -> None:
 
 
 def test_unanswered_questions_are_grouped(admin_bot: Bot) -> None:
-    for text in ("where is the cafeteria", "where is the cafeteria?", "is there parking"):
-        admin_bot.command(text, user="U0SOMEONE")
+    for question in ("where is the cafeteria", "where is the cafeteria?", "is there parking"):
+        admin_bot.command(question, user="U0SOMEONE")
     admin_bot.fake.wait_for("response/command", 3)
     admin_bot.executor.wait_idle()
     admin_bot.command("unanswered", user=ADMIN)
@@ -567,3 +568,66 @@ def test_app_home_shows_topics_to_everyone_and_reports_to_admins(admin_bot: Bot)
     admin_text = texts(view["blocks"])
     assert "*Last 7d*" in admin_text and "No unanswered or 👎 questions" in admin_text
     assert len(view["blocks"]) <= 100
+
+
+def test_refused_changes_are_sent_once_though_every_process_sees_them(admin_bot: Bot, faq_file: Path) -> None:
+    faq_file.write_text("faqs: [", encoding="utf-8")
+    assert admin_bot.services.reloader is not None
+    admin_bot.services.reloader.reload()
+    admin_bot.services.reloader.reload()  # another process's watcher, same store, same problems
+    admin_bot.fake.wait_for("chat.postMessage", 2)
+    admin_bot.executor.wait_idle()
+    assert len(admin_bot.fake.of("chat.postMessage")) == 2  # one per admin, not per process
+
+
+def test_a_long_topic_fits_the_home_tab(fake: FakeSlack, tmp_path: Path) -> None:
+    # A first topic too long for one section (100 entries), then 200 topics of one entry each.
+    many = "faqs:\n" + "".join(
+        f"  - id: topic-entry-{i}\n    question: How do I handle case number {i} of the long topic?\n"
+        f"    answer: Like this.\n    tags: [{'a-long-topic' if i < 100 else f'topic-{i:03d}'}]\n" for i in range(300))
+    faq = write(tmp_path / "big.yaml", many)
+    for bot in serve(fake, faq):
+        bot.event({"type": "app_home_opened", "user": USER, "channel": "D0HOME", "tab": "home"})
+        view = bot.fake.wait_for("views.publish")[0].body["view"]
+        view = json.loads(view) if isinstance(view, str) else view
+        assert len(view["blocks"]) <= 100
+        sections = [b for b in view["blocks"] if b["type"] == "section"]
+        assert all(len(b["text"]["text"]) <= blocks.SECTION_LIMIT for b in sections)
+        topics = sections[[i for i, b in enumerate(sections) if b["text"]["text"].startswith("*Topics*")][0] + 1:]
+        shown = blocks.bullets(topics)
+        assert 100 < shown < 300 and topics[0]["text"]["text"].startswith("*a-long-topic*")
+        assert topics[1]["text"]["text"].startswith("• ")  # the long topic went on in a second section
+        assert view["blocks"][-1]["elements"][0]["text"].startswith(f"…and {300 - shown} more entries")
+
+
+def test_a_dm_that_mentions_the_bot_is_answered_once(bot: Bot) -> None:
+    text = f"<@{BOT_USER}> how do I connect to the vpn"
+    bot.event({"type": "app_mention", "channel": DM, "user": USER, "text": text, "ts": "1700000000.000800"})
+    bot.event(message(text, ts="1700000000.000800", channel=DM))
+    bot.executor.wait_idle()
+    assert len(bot.fake.of("chat.postMessage")) == 1  # the claim on the message, not the mention check
+
+
+def test_mentions_and_user_ids_never_reach_the_database(bot: Bot) -> None:
+    bot.event(message("<@U0COLLEAGUE> how do I reset my password?"))
+    bot.fake.wait_for("chat.postMessage")
+    bot.executor.wait_idle()
+    with bot.store.engine.connect() as connection:
+        stored = " ".join(str(v) for t in ("questions", "claims")
+                          for row in connection.execute(text(f"SELECT * FROM {t}")) for v in row)
+    assert "reset my password" in stored
+    assert "U0COLLEAGUE" not in stored and USER not in stored
+
+
+def test_a_broken_database_costs_records_not_replies(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    with bot.store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE questions"))
+        connection.execute(text("DROP TABLE claims"))
+    with caplog.at_level(logging.ERROR):
+        bot.event(message("How do I reset my password?"))
+        [reply] = bot.fake.wait_for("chat.postMessage")
+        bot.command("how do I connect to the vpn")
+        bot.fake.wait_for("response/command")
+        bot.executor.wait_idle()
+    assert reply.body["thread_ts"] == "1700000000.000100"
+    assert "cannot check message:" in caplog.text and "recording a question failed" in caplog.text

@@ -98,7 +98,7 @@ def test_http_mode_serves_slack_events_on_port(fake: FakeSlack, faq_file: Path, 
     [recorded] = old.questions(EPOCH)  # the 400-day-old record went at start-up (retention 180 days)
     assert (recorded.ts, recorded.entry_id, recorded.answered) == (QUESTION["ts"], "reset-password", True)
     assert "retention: 1 records older than 180 days deleted" in output
-    assert "waitress" in output.lower() or "listening" in output.lower()
+    assert f"HTTP mode: listening on http://127.0.0.1:{port}/slack/events" in output
     assert TOKEN not in output and SECRET not in output
 
 
