@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from logging import Logger
 from typing import Any
 
@@ -84,24 +85,31 @@ def _text(text: str) -> replies.Reply:
     return replies.Reply(text, blocks.text_only(text))
 
 
-def _stats(args: list[str], services: Services, command: Command) -> replies.Reply:
+def _over_period(args: list[str], report: Callable[[str, datetime], replies.Reply]) -> replies.Reply:
+    """Run `report` over the period in `args` (default 7d); a malformed period says how to write one."""
     period = args[0] if args else DEFAULT_PERIOD
     try:
         start = since(period)
     except PeriodError as exc:
         return _text(str(exc))
-    report = stats(services.store, start)
-    return replies.Reply(f"faqbot stats, last {period}", views.stats_blocks(report, services.matcher.faq, period))
+    return report(period, start)
+
+
+def _stats(args: list[str], services: Services, command: Command) -> replies.Reply:
+    def report(period: str, start: datetime) -> replies.Reply:
+        usage = stats(services.store, start)
+        return replies.Reply(f"faqbot stats, last {period}", views.stats_blocks(usage, services.matcher.faq, period))
+
+    return _over_period(args, report)
 
 
 def _unanswered(args: list[str], services: Services, command: Command) -> replies.Reply:
-    period = args[0] if args else DEFAULT_PERIOD
-    try:
-        start = since(period)
-    except PeriodError as exc:
-        return _text(str(exc))
-    groups = unanswered_groups(services.store, start, services.matcher.encoder, services.matcher.thresholds.semantic)
-    return replies.Reply(f"Unanswered questions, last {period}", views.unanswered_blocks(groups, period))
+    def report(period: str, start: datetime) -> replies.Reply:
+        matcher = services.matcher
+        groups = unanswered_groups(services.store, start, matcher.encoder, matcher.thresholds.semantic)
+        return replies.Reply(f"Unanswered questions, last {period}", views.unanswered_blocks(groups, period))
+
+    return _over_period(args, report)
 
 
 def _reload(args: list[str], services: Services, command: Command) -> replies.Reply:
