@@ -17,6 +17,8 @@ _PATTERNS = (
     re.compile(r"https://hooks\.slack(?:-gov)?\.com/\S+"),  # response URLs and webhooks
     re.compile(r"(ticket=)[^&\s'\"]+"),  # Socket Mode connection URLs
     re.compile(r"(://[^:/@\s]+:)[^@\s]+(?=@)"),  # passwords in database URLs
+    # the legacy verification token every payload carries: JSON, dict repr, or form-encoded
+    re.compile(r"""(\btoken["']?\s*[:=]\s*["']?)[^"'&\s,}]+"""),
 )
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 QUIET = {"alembic.runtime.plugins": logging.WARNING}  # a line per plugin on every start-up

@@ -12,11 +12,13 @@ def test_known_secrets_and_credential_shapes_are_redacted() -> None:
     redact = RedactSecrets(["my-signing-secret"]).redact
     text = ("token=xoxb-123-456-abcDEF app xapp-1-A1-2-ff secret my-signing-secret "
             "url https://hooks.slack.com/actions/T1/2/abc wss://x.slack.com/link/?ticket=t-123&app_id=A1 "
-            "db postgres://faqbot:pa55word@db.example.com:5432/faqbot")
+            "db postgres://faqbot:pa55word@db.example.com:5432/faqbot "
+            'payload {"token": "verif1cation", "team_id": "T1"} form token=verif2cation&team_id=T1')
     redacted = redact(text)
-    for secret in ("xoxb-123", "xapp-1", "my-signing-secret", "hooks.slack.com/actions", "t-123", "pa55word"):
+    for secret in ("xoxb-123", "xapp-1", "my-signing-secret", "hooks.slack.com/actions", "t-123", "pa55word",
+                   "verif1cation", "verif2cation"):
         assert secret not in redacted
-    assert redacted.count("[redacted]") == 6 and "app_id=A1" in redacted
+    assert redacted.count("[redacted]") == 8 and "app_id=A1" in redacted and "team_id=T1" in redacted
     assert "postgres://faqbot:[redacted]@db.example.com" in redacted
 
 
