@@ -23,24 +23,21 @@ questions = Table(
     Column("answered", Boolean, nullable=False),
 )
 
-feedback = Table(
-    "feedback", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("question_id", String(32), nullable=False, index=True),
-    Column("entry_id", String(200), nullable=False),
-    Column("user_hash", String(64), nullable=False),
-    Column("helpful", Boolean, nullable=False),
-)
+def _click(name: str, *extra: Column) -> Table:
+    """A click on a question's message: who, when, for which entry (feedback and choices)."""
+    return Table(
+        name, metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("at", DateTime(timezone=True), nullable=False, index=True),
+        Column("question_id", String(32), nullable=False, index=True),
+        Column("entry_id", String(200), nullable=False),
+        Column("user_hash", String(64), nullable=False),
+        *extra,
+    )
 
-choices = Table(
-    "choices", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("question_id", String(32), nullable=False, index=True),
-    Column("entry_id", String(200), nullable=False),
-    Column("user_hash", String(64), nullable=False),
-)
+
+feedback = _click("feedback", Column("helpful", Boolean, nullable=False))
+choices = _click("choices")
 
 # Added in migration 0002: "have we handled this already?", shared by every process.
 claims = Table(
