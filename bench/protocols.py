@@ -115,7 +115,7 @@ def scale(data: Path = DATA, entries: int = 1000, per_entry: int = 5, queries: i
     Banking77 texts in consecutive groups of five distinct texts; every query is marked
     out of scope, since only the run time of this set is reported.
     """
-    from faqbot.normalize import normalize
+    from faqbot.matching.normalize import normalize
 
     rows = _csv_rows(data / "eval" / "banking77" / "train.csv") + _csv_rows(data / "eval" / "banking77" / "test.csv")
     seen: set[str] = set()

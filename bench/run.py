@@ -116,8 +116,8 @@ def vocabulary_rows() -> list[tuple[str, str, float]]:
     """How much of each benchmark's queries each tokenizer cannot see."""
     import csv
 
-    from faqbot.encoder import LstmEncoder
-    from faqbot.normalize import normalize
+    from faqbot.matching.encoder import LstmEncoder
+    from faqbot.matching.normalize import normalize
 
     models = {"design word vocabulary": DESIGN, "design, grown on the Banking77 FAQ":
               "build/bench/banking77/design-finetuned", "bundled wordpiece": BUNDLED}

@@ -20,7 +20,7 @@ import numpy as np
 
 from faqbot.cli import build_matcher
 from faqbot.config import Settings
-from faqbot.question import looks_like_question
+from faqbot.matching.channel_gate import looks_like_question
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, wsgi_app
 from faqbot.database import SqlStore

@@ -21,8 +21,8 @@ from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from faqbot.encoder import LstmEncoder  # noqa: E402
-from faqbot.normalize import normalize  # noqa: E402
+from faqbot.matching.encoder import LstmEncoder  # noqa: E402
+from faqbot.matching.normalize import normalize  # noqa: E402
 
 SAMPLE = 500
 MAX_TOKENS = 30

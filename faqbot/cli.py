@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 from datetime import datetime
 from pathlib import Path
@@ -15,26 +16,38 @@ import click
 from pydantic import ValidationError
 
 from faqbot.config import Settings
-from faqbot.encoder import LstmEncoder, ModelError
+from faqbot.matching.encoder import LstmEncoder, ModelError
 from faqbot.faq import FaqError, load_faq
 from faqbot.logs import configure_logging
-from faqbot.matcher import Matcher, Suggestion, Thresholds
+from faqbot.matching.channel_gate import looks_like_question
+from faqbot.matching.decision import Calibration, CalibrationError
+from faqbot.matching.matcher import Matcher, Suggestion
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_report, render_text
 
 if TYPE_CHECKING:
     from faqbot.database import SqlStore
 
+log = logging.getLogger("faqbot")
+
 faq_option = click.option(
     "--faq", "faq_path", type=click.Path(path_type=Path), default=None,
     help="FAQ YAML file or folder [env FAQBOT_FAQ_PATH; default faq_data].",
 )
-semantic_option = click.option(
-    "--semantic-threshold", type=float, default=None,
-    help="Minimum encoder cosine to answer [env FAQBOT_SEMANTIC_THRESHOLD].",
+calibration_option = click.option(
+    "--calibration", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="Calibration file from `faqbot calibrate` [env FAQBOT_CALIBRATION; default calibration.json beside the FAQ].",
+)
+channel_option = click.option(
+    "--channel-threshold", type=float, default=None,
+    help="Confidence, 0-1, to answer unasked in a channel [env FAQBOT_CHANNEL_THRESHOLD; default: calibrated].",
+)
+direct_option = click.option(
+    "--direct-threshold", type=float, default=None,
+    help="Confidence, 0-1, to answer DMs, @mentions and /faq [env FAQBOT_DIRECT_THRESHOLD; default: calibrated].",
 )
 fuzzy_option = click.option(
     "--fuzzy-threshold", type=float, default=None,
-    help="Minimum fuzzy ratio, 0-1, to answer [env FAQBOT_FUZZY_THRESHOLD].",
+    help="Guarded fuzzy ratio, 0-1, that answers typos [env FAQBOT_FUZZY_THRESHOLD; default: calibrated].",
 )
 fallback_option = click.option(
     "--fuzzy-fallback/--no-fuzzy-fallback", default=None,
@@ -49,7 +62,8 @@ model_option = click.option(
 
 def pipeline_options(command: Any) -> Any:
     """The options that configure the served pipeline, shared by every command that matches."""
-    for option in reversed((faq_option, model_option, semantic_option, fuzzy_option, fallback_option)):
+    options = (faq_option, model_option, calibration_option, channel_option, direct_option, fuzzy_option, fallback_option)
+    for option in reversed(options):
         command = option(command)
     return command
 
@@ -73,9 +87,31 @@ def build_matcher(config: Settings) -> Matcher:
         encoder = LstmEncoder.load(config.model) if config.model else None
     except ModelError as exc:
         raise click.ClickException(f"cannot load the model: {exc}") from exc
-    fuzzy = config.fuzzy_threshold if config.fuzzy_fallback else math.inf  # inf: fuzzy never answers
-    thresholds = Thresholds(semantic=config.semantic_threshold, fuzzy=fuzzy)
-    return Matcher(faq, encoder, thresholds, index_cache=config.index_cache)
+    return Matcher(faq, encoder, load_calibration(config, encoder), index_cache=config.index_cache)
+
+
+def load_calibration(config: Settings, encoder: LstmEncoder | None) -> Calibration:
+    """The FAQ's calibration file, or the built-in one (fitted for the bundled model) when
+    there is none or it was fitted with another model; then the configured overrides."""
+    path = config.calibration_path
+    calibration = Calibration()
+    if path.is_file():
+        try:
+            calibration = Calibration.load(path)
+        except CalibrationError as exc:
+            raise click.ClickException(f"{exc} (run `faqbot calibrate` to write a new one)") from exc
+        model = encoder.name if encoder else None
+        if calibration.model != model:
+            log.warning("%s was fitted with another model; using the built-in calibration until `faqbot calibrate`"
+                        " is run", path)
+            calibration = Calibration()
+    elif config.calibration is not None:
+        raise click.ClickException(f"no calibration file at {path}: run `faqbot calibrate` to write it")
+    overrides = {"channel": config.channel_threshold, "direct": config.direct_threshold, "fuzzy": config.fuzzy_threshold}
+    calibration = dataclasses.replace(calibration, **{k: v for k, v in overrides.items() if v is not None})
+    if not config.fuzzy_fallback:
+        calibration = dataclasses.replace(calibration, fuzzy=math.inf)  # fuzzy never answers
+    return calibration
 
 
 def open_store(config: Settings, existing: bool = False) -> SqlStore:
@@ -160,7 +196,7 @@ def report(period: str, plot: Path | None, as_json: bool, **flags: Any) -> None:
     config = settings(**flags)
     matcher = build_matcher(config)
     store = open_store(config, existing=True)
-    usage, groups = stats(store, since), unanswered_groups(store, since, matcher.encoder, matcher.thresholds.semantic)
+    usage, groups = stats(store, since), unanswered_groups(store, since, matcher.encoder)
     if plot:
         from faqbot.plot import plot_report
 
@@ -210,11 +246,19 @@ def validate(path: Path | None) -> None:
 @cli.command()
 @click.argument("question")
 @pipeline_options
+@click.option("--surface", type=click.Choice(["dm", "channel"]), default="dm", show_default=True,
+              help="Where it is asked: dm (also @mentions and /faq) or channel (unasked: question gate, higher bar).")
 @json_option
-def ask(question: str, as_json: bool, **flags: Any) -> None:
-    """Answer one QUESTION from the FAQ."""
+def ask(question: str, surface: str, as_json: bool, **flags: Any) -> None:
+    """Answer one QUESTION from the FAQ, as the bot would on that surface."""
     config = settings(**flags)
-    match = build_matcher(config).match(question)
+    matcher = build_matcher(config)
+    if surface == "channel" and not looks_like_question(question):
+        result = {"query": question, "surface": "channel", "entry": None,
+                  "quiet": "does not look like a question, so the bot does not look it up in a channel"}
+        click.echo(json.dumps(result, indent=2) if as_json else f"(quiet: {result['quiet']})")
+        return
+    match = matcher.match(question, "channel" if surface == "channel" else "direct")
     click.echo(json.dumps(match_to_json(match), indent=2) if as_json else render_text(match))
 
 
@@ -246,17 +290,21 @@ def chat(**flags: Any) -> None:
 @pipeline_options
 @click.option("--queries", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
               help="CSV with header text,faq_id; an empty faq_id means out of scope.")
-@click.option("--threshold", type=float, default=None, help="Primary matcher's threshold (default: configured).")
+@click.option("--threshold", type=float, default=None, help="The direct surface's confidence bar (default: calibrated).")
 @click.option("--calibrate", default=None,
-              help="Choose the threshold (max decision accuracy) on this queries CSV, or on the FAQ itself: 'faq'.")
-@click.option("--sweep", "do_sweep", is_flag=True, help="Also report metrics across thresholds.")
+              help="'faq': calibrate on the FAQ alone, as `faqbot calibrate` does; or a queries CSV: calibrate on the"
+                   " FAQ, then choose the direct bar with the best decision accuracy on that CSV (hindsight).")
+@click.option("--sweep", "do_sweep", is_flag=True, help="Also report metrics across bars.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write a PNG of the metrics against the threshold.")
+              help="Write a PNG of the metrics against the bar.")
+@click.option("--predictions", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write one CSV row per query: text,faq_id,top_id,confidence,answered_id,method.")
 @click.option("--latency-sample", type=click.IntRange(1), default=300, show_default=True,
               help="Queries timed one by one through the served path.")
 @json_option
 def eval_command(queries: Path, threshold: float | None, calibrate: str | None, do_sweep: bool,
-                 plot: Path | None, latency_sample: int, as_json: bool, **flags: Any) -> None:
+                 plot: Path | None, predictions: Path | None, latency_sample: int, as_json: bool,
+                 **flags: Any) -> None:
     """Measure the served pipeline on labelled queries."""
     from faqbot import evaluate
 
@@ -267,24 +315,20 @@ def eval_command(queries: Path, threshold: float | None, calibrate: str | None, 
     ids = list(matcher.faq.by_id)
     try:
         evaluation = evaluate.score_queries(matcher, evaluate.load_queries(queries, ids))
-        if calibrate == "faq":
-            tuning = evaluate.faq_side_queries(matcher)
-        elif calibrate:
-            tuning = evaluate.score_queries(matcher, evaluate.load_queries(calibrate, ids))
-        else:
-            tuning = None
+        hindsight = evaluate.score_queries(matcher, evaluate.load_queries(calibrate, ids)) \
+            if calibrate and calibrate != "faq" else None
     except evaluate.QueryFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    thresholds = matcher.thresholds
-    if tuning is not None:
-        threshold = evaluate.calibrate(tuning, thresholds)
+    calibration = _fit(matcher) if calibrate else matcher.calibration
+    if hindsight is not None:
+        threshold = evaluate.best_bar(hindsight, calibration)
     if threshold is not None:
-        thresholds = evaluate.with_primary(evaluation, thresholds, threshold)
+        calibration = dataclasses.replace(calibration, direct=threshold)
     result: dict[str, Any] = {"faq": str(config.faq_path), "queries": str(queries),
-                              **evaluate.report(evaluation, thresholds, latency_sample)}
+                              **evaluate.report(evaluation, calibration, latency_sample)}
     if calibrate:
         result["calibrated_on"] = calibrate
-    fine = evaluate.sweep(evaluation, thresholds, grid=[i / 100 for i in range(101)]) if plot or do_sweep else []
+    fine = evaluate.sweep(evaluation, calibration, grid=[i / 100 for i in range(101)]) if plot or do_sweep else []
     if do_sweep:
         result["sweep"] = [row for row in fine if round(row["threshold"] * 100) % 5 == 0]
     if plot:
@@ -292,33 +336,52 @@ def eval_command(queries: Path, threshold: float | None, calibrate: str | None, 
 
         plot_sweep(fine, result["threshold"], plot, title=f"{queries} on {config.faq_path}")
         result["plot"] = str(plot)
+    if predictions:
+        try:
+            evaluate.write_predictions(evaluation, calibration, predictions)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write predictions to {predictions}: {exc}") from exc
+        result["predictions"] = str(predictions)
     click.echo(json.dumps(_finite(result), indent=2) if as_json else _eval_text(result))
+
+
+def _fit(matcher: Matcher) -> Calibration:
+    from faqbot.matching.calibration import fit
+
+    try:
+        return fit(matcher)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.command()
 @pipeline_options
+@click.option("--dry-run", is_flag=True, help="Print what it would write, write nothing.")
 @json_option
-def calibrate(as_json: bool, **flags: Any) -> None:
-    """Choose the answer threshold from the FAQ alone (held-out phrasings)."""
-    from faqbot import evaluate
-
+def calibrate(dry_run: bool, as_json: bool, **flags: Any) -> None:
+    """Fit the confidence and each surface's bar on the FAQ alone, and write them where the app reads them."""
     config = settings(**flags)
     matcher = build_matcher(config)
-    tuning = evaluate.faq_side_queries(matcher)
-    if not tuning.queries:
-        raise click.ClickException("no entry has two phrasings: add alternates to calibrate on the FAQ")
-    best = evaluate.calibrate(tuning, matcher.thresholds)
-    metrics = evaluate.decision_metrics(tuning, evaluate.with_primary(tuning, matcher.thresholds, best))
-    variable = f"FAQBOT_{tuning.primary_name.upper()}_THRESHOLD"
-    result = {"primary": tuning.primary_name, "threshold": best, "variable": variable,
-              "held_out_queries": len(tuning.queries), **metrics}
+    calibration = _fit(matcher)
+    path = config.calibration_path
+    if not dry_run:
+        try:
+            calibration.save(path)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write the calibration to {path}: {exc}") from exc
+    result = {"path": str(path), "written": not dry_run, **dataclasses.asdict(calibration)}
     if as_json:
         click.echo(json.dumps(_finite(result), indent=2))
         return
-    click.echo(f"{variable}={best:g}")
-    click.echo(f"  on {len(tuning.queries) // 2} held-out phrasings, asked with and without their entry:"
-               f" decision accuracy {metrics['decision_accuracy']:.3f}, answered correctly"
-               f" {metrics['answered_correct']:.3f}, abstained when out of scope {metrics['oos_recall']:.3f}")
+    fitted = calibration.fitted
+    click.echo(f"{'would write' if dry_run else 'wrote'} {path}:")
+    click.echo(f"  channel: answers unasked at confidence >= {calibration.channel:g}"
+               f" (answers {fitted['channel_precision']:.0%} right on the FAQ's held-out alternates)")
+    click.echo(f"  direct (DMs, @mentions, /faq): answers at confidence >= {calibration.direct:g},"
+               f" else offers \"Did you mean\" (best decision accuracy with {fitted['direct_out_of_scope']:.0%}"
+               " of questions outside the FAQ)")
+    click.echo(f"  from {fitted['faq_side_questions']} questions made of the FAQ's alternates"
+               f" ({fitted['in_scope_found']:.0%} of them find their own entry)")
 
 
 @cli.command()
@@ -408,10 +471,14 @@ def _report_json(usage: Any, groups: list[Any], plot: Path | None) -> dict[str, 
 
 def _eval_text(result: dict[str, Any]) -> str:
     lines = [f"{result['queries']} on {result['faq']}: n={result['n']} (out of scope {result['n_oos']}), "
-             f"primary {result['primary']} threshold {result['threshold']:g}"]
-    for key in ("top1", "mrr", "answered_correct", "oos_recall", "wrong_answer_rate", "decision_accuracy",
-                "coverage", "ms_per_query_p50", "ms_per_query_p99"):
+             f"direct bar {result['threshold']:g}, channel bar {result['channel']['threshold']:g}"]
+    for key in ("top1", "mrr", "answered_correct", "oos_recall", "wrong_answer_rate", "wrong_answer_share",
+                "decision_accuracy", "coverage", "coverage_at_90", "coverage_at_95", "ms_per_query_p50",
+                "ms_per_query_p99"):
         lines.append(f"  {key:<18} {result[key]:.3f}")
+    channel = result["channel"]
+    lines.append(f"  channel            answered correctly {channel['answered_correct']:.3f}, coverage"
+                 f" {channel['coverage']:.3f}, wrong among answers {channel['wrong_answer_share']:.3f}")
     methods = ", ".join(f"{name} {m['count']} ({m['correct']} right)" for name, m in result["methods"].items())
     lines.append(f"  methods            {methods}")
     if "sweep" in result:

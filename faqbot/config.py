@@ -12,10 +12,10 @@ from typing import Annotated, Literal
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from faqbot.matcher import Thresholds
 
 BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default"
 DEFAULT_CACHE = Path.home() / ".cache" / "faqbot"
+CALIBRATION_FILE = "calibration.json"
 # answer: reply when confident; suggest: also offer "Did you mean" to the asker; silent: never unasked.
 ChannelMode = Literal["answer", "suggest", "silent"]
 
@@ -34,11 +34,17 @@ class Settings(BaseSettings):
     index_cache: Path | None = Field(
         DEFAULT_CACHE, description="Folder for encoded FAQ phrasings, reused while model and FAQ are unchanged; 'none' to disable."
     )
-    semantic_threshold: float = Field(
-        Thresholds.semantic, ge=-1.0, le=1.0, description="Minimum encoder cosine to answer."
+    calibration: Path | None = Field(
+        None, description="Calibration file from `faqbot calibrate`; default calibration.json in the FAQ folder.",
     )
-    fuzzy_threshold: float = Field(
-        Thresholds.fuzzy, ge=0.0, le=1.0, description="Minimum rapidfuzz ratio (0-1) to answer when the encoder does not."
+    channel_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Confidence to answer unasked in a channel; overrides the calibration.",
+    )
+    direct_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Confidence to answer DMs, @mentions and /faq; overrides the calibration.",
+    )
+    fuzzy_threshold: float | None = Field(
+        None, ge=0.0, le=1.0, description="Guarded fuzzy ratio (0-1) that answers typos; overrides the calibration.",
     )
     fuzzy_fallback: bool = Field(True, description="Answer by fuzzy matching when the encoder is not confident.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
@@ -116,6 +122,14 @@ class Settings(BaseSettings):
 
     def mode_of(self, channel: str) -> ChannelMode:
         return self.channel_modes.get(channel, self.channel_mode)
+
+    @property
+    def calibration_path(self) -> Path:
+        """Where `faqbot calibrate` writes and the app reads: beside the FAQ unless set."""
+        if self.calibration is not None:
+            return self.calibration
+        folder = self.faq_path if self.faq_path.is_dir() or not self.faq_path.suffix else self.faq_path.parent
+        return folder / CALIBRATION_FILE
 
     @field_validator("model", "index_cache", mode="before")
     @classmethod

@@ -16,10 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from faqbot.matcher import METHODS, Matcher, Scores, Thresholds, decide
+from faqbot.matching.decision import METHODS, Calibration, Scores, Surface, confidences, decide
+from faqbot.matching.matcher import Matcher
 
 SWEEP_GRID = tuple(round(t, 2) for t in np.linspace(0.0, 1.0, 21))
 QUERY_COLUMNS = ("text", "faq_id")
+PREDICTION_COLUMNS = ("text", "faq_id", "top_id", "confidence", "answered_id", "method")
 
 
 class QueryFileError(ValueError):
@@ -70,10 +72,6 @@ class Evaluation:
     gold: np.ndarray  # (queries,) entry index, -1 for out of scope
     scores: Scores
 
-    @property
-    def primary_name(self) -> str:
-        return "fuzzy" if self.scores.semantic is None else "semantic"
-
 
 def score_queries(matcher: Matcher, queries: list[Query], workers: int = -1, chunk: int = 1024) -> Evaluation:
     """Score all queries in chunks (bounded memory) with the matcher's own scoring."""
@@ -83,47 +81,13 @@ def score_queries(matcher: Matcher, queries: list[Query], workers: int = -1, chu
     return Evaluation(matcher, queries, gold, Scores.concat(parts))
 
 
-def faq_side_queries(matcher: Matcher) -> Evaluation:
-    """Queries made from the FAQ alone, for choosing a threshold before any user has asked.
-
-    Every phrasing of an entry with two or more is asked twice: against the FAQ without
-    that phrasing (it should find its entry: in scope) and against the FAQ without its whole
-    entry (it should get no answer: out of scope, as a question the FAQ does not cover).
-    """
-    normalized = matcher.normalized
-    semantic, fuzzy = matcher.phrasing_scores(normalized, workers=-1)
-    owner = matcher.owner
-    asked = np.flatnonzero(np.bincount(owner)[owner] >= 2)
-    itself = np.zeros((len(asked), len(owner)), dtype=bool)
-    itself[np.arange(len(asked)), asked] = True
-    own_entry = owner[asked][:, None] == owner[None, :]
-
-    def hide(matrix: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
-        return None if matrix is None else np.where(mask, -np.inf, matrix[asked])
-
-    def without(mask: np.ndarray) -> Scores:
-        return matcher.entry_scores(hide(semantic, mask), hide(fuzzy, mask), [normalized[i] for i in asked])
-
-    scores = Scores.concat([without(itself), without(own_entry)])
-    texts = [matcher.phrasings[i] for i in asked]
-    entries = matcher.faq.entries
-    queries = [Query(t, entries[owner[i]].id) for t, i in zip(texts, asked)] + [Query(t, None) for t in texts]
-    gold = np.concatenate([owner[asked], np.full(len(asked), -1)])
-    return Evaluation(matcher, queries, gold, scores)
-
-
-def with_primary(evaluation: Evaluation, thresholds: Thresholds, value: float) -> Thresholds:
-    """Thresholds with the primary matcher's (the encoder's, else fuzzy) set to `value`."""
-    return replace(thresholds, **{evaluation.primary_name: value})
-
-
 def ranking_metrics(evaluation: Evaluation) -> dict[str, float]:
-    """top1 and MRR of in-scope queries, ranking entries by the primary scores.
+    """top1 and MRR of in-scope queries, ranking entries by the fused score.
 
     Ties rank in FAQ order, as the served argmax does; an empty query has no rank.
     """
     in_scope = evaluation.gold >= 0
-    scores = evaluation.scores.primary[in_scope]
+    scores = evaluation.scores.fused[in_scope]
     gold = evaluation.gold[in_scope]
     if len(gold) == 0:
         return {"top1": float("nan"), "mrr": float("nan")}
@@ -134,9 +98,10 @@ def ranking_metrics(evaluation: Evaluation) -> dict[str, float]:
     return {"top1": float((reciprocal == 1.0).mean()), "mrr": float(reciprocal.mean())}
 
 
-def decision_metrics(evaluation: Evaluation, thresholds: Thresholds) -> dict[str, Any]:
-    """What the pipeline does at these thresholds, counted against the gold labels."""
-    decisions = decide(evaluation.scores, thresholds)
+def decision_metrics(evaluation: Evaluation, calibration: Calibration, surface: Surface = "direct",
+                     bar: float | None = None) -> dict[str, Any]:
+    """What the pipeline does on a surface (at its bar, or at `bar`), counted against the gold labels."""
+    decisions = decide(evaluation.scores, calibration, surface, bar)
     gold = evaluation.gold
     answered = decisions.entry >= 0
     in_scope = gold >= 0
@@ -147,10 +112,11 @@ def decision_metrics(evaluation: Evaluation, thresholds: Thresholds) -> dict[str
         chosen = decisions.method == code
         methods[name] = {"count": int(chosen.sum()), "correct": int((chosen & (decisions.entry == gold)).sum())}
     return {
-        "threshold": getattr(thresholds, evaluation.primary_name),
+        "threshold": calibration.bar(surface) if bar is None else bar,
         "answered_correct": _ratio(right.sum(), in_scope.sum()),
         "oos_recall": _ratio((~in_scope & ~answered).sum(), n_oos),
         "wrong_answer_rate": _ratio((answered & ~right).sum(), n),
+        "wrong_answer_share": _ratio((answered & ~right).sum(), answered.sum()),
         "decision_accuracy": _ratio(right.sum() + (~in_scope & ~answered).sum(), n),
         "coverage": _ratio(answered.sum(), n),
         "methods": methods,
@@ -161,27 +127,52 @@ def _ratio(part: int, whole: int) -> float:
     return float(part) / float(whole) if whole else float("nan")
 
 
-def sweep(evaluation: Evaluation, thresholds: Thresholds, grid: Sequence[float] = SWEEP_GRID) -> list[dict[str, Any]]:
-    """Decision metrics across values of the primary threshold."""
-    return [decision_metrics(evaluation, with_primary(evaluation, thresholds, t)) for t in grid]
+def _bars(evaluation: Evaluation, calibration: Calibration) -> np.ndarray:
+    """Every bar at which some decision changes: the distinct confidences (and one above them all)."""
+    confidence = confidences(evaluation.scores, calibration)
+    return np.append(np.unique(confidence), np.inf)
 
 
-def calibrate(evaluation: Evaluation, thresholds: Thresholds) -> float:
-    """The primary threshold that maximises decision accuracy on this query set.
+def coverage_at_precision(evaluation: Evaluation, calibration: Calibration, precision: float) -> float:
+    """Share of in-scope queries answered correctly at the best bar whose answers (out-of-scope
+    answers counting as wrong) are at least `precision` right; 0 when no bar gets there."""
+    best = 0.0
+    for bar in _bars(evaluation, calibration):
+        m = decision_metrics(evaluation, calibration, bar=float(bar))
+        if m["coverage"] > 0 and 1.0 - m["wrong_answer_share"] >= precision:
+            best = max(best, m["answered_correct"])
+    return best
 
-    Decisions only change at the queries' best scores, so the candidates are the midpoints
-    between consecutive distinct scores (and one below and above them all); among equally
-    good ones the highest wins, as it answers least wrongly.
-    """
-    best = evaluation.scores.primary_best[1]
-    best = np.unique(best[np.isfinite(best)])  # -inf: every entry hidden (FAQ-side queries)
-    candidates = np.concatenate([[best[0] - 0.01], (best[:-1] + best[1:]) / 2, [best[-1] + 0.01]])
-    accuracy = [
-        decision_metrics(evaluation, with_primary(evaluation, thresholds, float(t)))["decision_accuracy"]
-        for t in candidates
-    ]
-    top = np.flatnonzero(np.isclose(accuracy, np.max(accuracy)))[-1]
-    return round(float(candidates[top]), 4)
+
+def sweep(evaluation: Evaluation, calibration: Calibration, grid: Sequence[float] = SWEEP_GRID) -> list[dict[str, Any]]:
+    """Decision metrics of the direct surface across bars."""
+    return [decision_metrics(evaluation, calibration, bar=t) for t in grid]
+
+
+def best_bar(evaluation: Evaluation, calibration: Calibration) -> float:
+    """The direct bar with the best decision accuracy on these queries (hindsight when they are
+    the test queries); the highest among equals, as it answers least wrongly."""
+    bars = _bars(evaluation, calibration)
+    accuracy = [decision_metrics(evaluation, calibration, bar=float(b))["decision_accuracy"] for b in bars]
+    top = np.flatnonzero(np.isclose(accuracy, np.max(accuracy)))
+    finite = [i for i in top if np.isfinite(bars[i])]
+    return round(float(bars[finite[-1]]), 4) if finite else 1.0
+
+
+def write_predictions(evaluation: Evaluation, calibration: Calibration, path: Path) -> None:
+    """One CSV row per query: gold, best entry, confidence, the direct surface's answer, method."""
+    decisions = decide(evaluation.scores, calibration, "direct")
+    top, _ = evaluation.scores.best
+    ids = [e.id for e in evaluation.matcher.faq.entries]
+    with open(path, "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(PREDICTION_COLUMNS)
+        for i, query in enumerate(evaluation.queries):
+            empty = bool(evaluation.scores.empty[i])
+            answered = int(decisions.entry[i])
+            writer.writerow([query.text, query.faq_id or "", "" if empty else ids[top[i]],
+                             f"{decisions.confidence[i]:.4f}", ids[answered] if answered >= 0 else "",
+                             METHODS[decisions.method[i]]])
 
 
 def latency_ms(matcher: Matcher, texts: Sequence[str], sample: int = 300) -> dict[str, float]:
@@ -195,17 +186,20 @@ def latency_ms(matcher: Matcher, texts: Sequence[str], sample: int = 300) -> dic
     return {"ms_per_query_p50": float(np.percentile(times, 50)), "ms_per_query_p99": float(np.percentile(times, 99))}
 
 
-def report(evaluation: Evaluation, thresholds: Thresholds, latency_sample: int = 300) -> dict[str, Any]:
-    """All metrics of `faqbot eval` at the given thresholds."""
+def report(evaluation: Evaluation, calibration: Calibration, latency_sample: int = 300) -> dict[str, Any]:
+    """All metrics of `faqbot eval`: the direct surface is the operating point; the channel's beside it."""
     texts = [q.text for q in evaluation.queries]
+    channel = decision_metrics(evaluation, calibration, "channel")
     return {
         "n": len(evaluation.queries),
         "n_oos": int((evaluation.gold < 0).sum()),
         "n_entries": len(evaluation.matcher.faq),
         "n_phrasings": sum(len(e.phrasings) for e in evaluation.matcher.faq.entries),
-        "primary": evaluation.primary_name,
-        "thresholds": {"semantic": thresholds.semantic, "fuzzy": thresholds.fuzzy},
+        "encoder": evaluation.matcher.encoder is not None,
         **ranking_metrics(evaluation),
-        **decision_metrics(evaluation, thresholds),
+        **decision_metrics(evaluation, calibration, "direct"),
+        "coverage_at_90": coverage_at_precision(evaluation, calibration, 0.90),
+        "coverage_at_95": coverage_at_precision(evaluation, calibration, 0.95),
+        "channel": {k: channel[k] for k in ("threshold", "answered_correct", "coverage", "wrong_answer_share")},
         **latency_ms(evaluation.matcher, texts, latency_sample),
     }

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from faqbot.normalize import normalize
+from faqbot.matching.normalize import normalize
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"

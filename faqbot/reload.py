@@ -16,7 +16,7 @@ from pathlib import Path
 from watchfiles import watch
 
 from faqbot.faq import YAML_SUFFIXES, FaqError, load_faq
-from faqbot.matcher import Matcher
+from faqbot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
 SHOWN_PROBLEMS = 20  # in a Slack message; the log has them all
@@ -39,7 +39,7 @@ class ReloadResult:
 
 
 class FaqReloader:
-    """Rebuilds the matcher from the FAQ files, keeping its encoder and thresholds."""
+    """Rebuilds the matcher from the FAQ files, keeping its encoder and calibration."""
 
     def __init__(self, path: Path, current: Callable[[], Matcher], replace: Callable[[Matcher], None],
                  index_cache: Path | None = None, on_problems: Callable[[ReloadResult], None] | None = None) -> None:
@@ -62,7 +62,7 @@ class FaqReloader:
                 if notify and self._on_problems:
                     self._on_problems(result)
                 return result
-            self._replace(Matcher(faq, old.encoder, old.thresholds, index_cache=self._index_cache))
+            self._replace(Matcher(faq, old.encoder, old.calibration, index_cache=self._index_cache))
             log.info("FAQ reloaded from %s: %d entries", self.path, len(faq))
             return ReloadResult(True, len(faq))
 

@@ -13,15 +13,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 import numpy as np
+from rapidfuzz import fuzz, process
 
-from faqbot.encoder import Encoder
-from faqbot.fuzzy import FuzzyIndex
+from faqbot.matching.encoder import Encoder
+from faqbot.matching.fuzzy import content_words
 from faqbot.store import Question, Store
 
 METHODS = ("semantic", "fuzzy", "none")
 DEFAULT_PERIOD = "7d"
 TOP = 5
-GROUP_FUZZY = 0.8  # fuzzy ratio at which two questions count as one, without an encoder
+GROUP_FUZZY = 0.8  # token-set ratio of content words at which two questions count as one, without an encoder
+GROUP_COSINE = 0.62  # encoder cosine at which two questions count as one (they would share an answer)
 EXAMPLES = 3
 _PERIOD = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
@@ -119,11 +121,11 @@ class Group:
     examples: list[str]  # distinct wordings, most frequent first
 
 
-def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, cosine: float) -> list[Group]:
+def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, cosine: float = GROUP_COSINE) -> list[Group]:
     """Unanswered and 👎 questions grouped by similarity, most frequent group first.
 
-    With an encoder, questions group at `cosine`: the answer threshold is the natural choice,
-    since questions that close would be answered by one entry."""
+    With an encoder, questions group at `cosine`; without one, by the fuzzy token-set ratio
+    (grouping, unlike answering, may pair a question with a longer one)."""
     questions = {q.id: q for q in store.questions(since)}
     disliked = {f.question_id for f in store.feedback(since) if not f.helpful}
     asked = [q for q in questions.values() if q.normalized and (q.entry_id is None or q.id in disliked)]
@@ -147,9 +149,10 @@ def _group(asked: Sequence[Question], encoder: Encoder | None, cosine: float) ->
             best = int(np.argmax(scores))
             close = scores[best] >= cosine
         elif leaders:
-            scores = FuzzyIndex([asked[j].normalized for j in leaders]).scores([q.normalized])[0]
+            choices = [content_words(asked[j].normalized) or asked[j].normalized for j in leaders]
+            scores = process.cdist([content_words(q.normalized) or q.normalized], choices, scorer=fuzz.token_set_ratio)[0]
             best = int(np.argmax(scores))
-            close = scores[best] >= GROUP_FUZZY
+            close = scores[best] >= 100 * GROUP_FUZZY
         else:
             close = False
         if close:

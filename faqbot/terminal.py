@@ -7,9 +7,10 @@ import re
 from typing import Any
 
 from faqbot.faq import Faq
-from faqbot.matcher import Match
+from faqbot.matching.matcher import Match
 from faqbot.report import Group, Stats, percent
 
+SMALL_TALK = {"greeting": "Hi! Ask me a question about anything in the FAQ.", "thanks": "You're welcome!"}
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
 _CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^<>]+)>")
 _BARE = re.compile(r"<((?:https?|mailto):[^<>]+)>")
@@ -26,14 +27,17 @@ def render_text(match: Match) -> str:
     """A reply a person can read: the answer and where it came from, or the closest entries."""
     if not match.normalized:
         return "Ask me a question: that message has no words I can match."
+    if match.small_talk:
+        return SMALL_TALK[match.small_talk]
     lines = []
     if match.entry is not None:
-        lines.append(f"{match.entry.question}  [{match.entry.id}, {match.method} {match.score:.2f}]")
+        how = f"confidence {match.confidence:.2f}" if match.method == "semantic" else f"fuzzy {match.score:.2f}"
+        lines.append(f"{match.entry.question}  [{match.entry.id}, {how}]")
         lines.append("")
         lines.append(mrkdwn_to_text(match.entry.answer).rstrip())
         title = "Related:"
     else:
-        lines.append(f"I don't know that one (best score {match.score:.2f}).")
+        lines.append(f"I don't know that one (confidence {match.confidence:.2f}).")
         title = "Closest entries:"
     if match.suggestions:
         lines.append("")
@@ -48,8 +52,11 @@ def match_to_json(match: Match) -> dict[str, Any]:
     return {
         "query": match.query,
         "normalized": match.normalized,
+        "surface": match.surface,
         "method": match.method,
         "score": round(match.score, 4),
+        "confidence": round(match.confidence, 4),
+        "small_talk": match.small_talk,
         "entry": None if entry is None else {"id": entry.id, "question": entry.question, "answer": entry.answer},
         "matched_phrasing": match.phrasing,
         "suggestions": [

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 
 from faqbot.cli import cli
 from faqbot.config import BUNDLED_MODEL
-from faqbot.encoder import LstmEncoder
+from faqbot.matching.encoder import LstmEncoder
 from faqbot.faq import load_faq
-from faqbot.matcher import Matcher
-from faqbot.normalize import normalize
+from faqbot.matching.matcher import Matcher
+from faqbot.matching.normalize import normalize
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faqbot.encoder import LstmEncoder, ModelConfig, ModelError, save_model
+from faqbot.matching.encoder import LstmEncoder, ModelConfig, ModelError, save_model
 from faqbot.faq import load_faq
-from faqbot.index_cache import cached_encode
-from faqbot.matcher import Matcher
-from faqbot.tokenizer import PAD, UNK, Tokenizer
+from faqbot.matching.index_cache import cached_encode
+from faqbot.matching.matcher import Matcher
+from faqbot.matching.tokenizer import PAD, UNK, Tokenizer
 from tests.conftest import ConceptEncoder
 
 WORDS = (PAD, UNK, "reset", "my", "password", "vpn", "is", "down", "how", "do", "i")

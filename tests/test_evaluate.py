@@ -16,7 +16,7 @@ from faqbot.evaluate import (
     sweep,
 )
 from faqbot.faq import load_faq
-from faqbot.matcher import Matcher, Scores, Thresholds
+from faqbot.matching.matcher import Matcher, Scores, Thresholds
 from tests.conftest import ConceptEncoder, write
 
 # Five queries, three entries, worked by hand (semantic threshold 0.8, fuzzy 0.9):

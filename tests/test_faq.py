@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from faqbot.faq import FaqError, load_faq
-from faqbot.normalize import normalize
+from faqbot.matching.normalize import normalize
 from tests.conftest import SMALL_FAQ, write
 
 REPO = Path(__file__).resolve().parent.parent

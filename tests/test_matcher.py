@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from faqbot.faq import load_faq
-from faqbot.matcher import FUZZY, NONE, SEMANTIC, Matcher, Scores, Thresholds, decide
+from faqbot.matching.matcher import FUZZY, NONE, SEMANTIC, Matcher, Scores, Thresholds, decide
 from tests.conftest import ConceptEncoder
 
 

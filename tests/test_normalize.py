@@ -1,6 +1,6 @@
 import pytest
 
-from faqbot.normalize import normalize
+from faqbot.matching.normalize import normalize
 
 
 @pytest.mark.parametrize(

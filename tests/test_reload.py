@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from faqbot.faq import load_faq
-from faqbot.matcher import Matcher
+from faqbot.matching.matcher import Matcher
 from faqbot.reload import FaqReloader, ReloadResult
 from tests.conftest import write
 

@@ -11,11 +11,11 @@ from ruamel.yaml import YAML
 
 from faqbot.cli import cli
 from faqbot.config import BUNDLED_MODEL
-from faqbot.encoder import LstmEncoder
+from faqbot.matching.encoder import LstmEncoder
 from faqbot.database import SqlStore
 from faqbot.faq import load_faq
-from faqbot.matcher import Matcher, Thresholds
-from faqbot.normalize import normalize
+from faqbot.matching.matcher import Matcher, Thresholds
+from faqbot.matching.normalize import normalize
 from faqbot.report import PeriodError, parse_period, stats, unanswered_groups
 from faqbot.store import Choice, Feedback, Question
 from faqbot.suggest import as_yaml, proposals

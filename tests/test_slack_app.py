@@ -22,7 +22,7 @@ from faqbot.config import Settings
 from faqbot.database import SqlStore
 from faqbot.faq import load_faq
 from faqbot.logs import configure_logging
-from faqbot.matcher import Matcher
+from faqbot.matching.matcher import Matcher
 from faqbot.slack import blocks
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app

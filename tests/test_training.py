@@ -15,8 +15,8 @@ from trax import layers as tl  # noqa: E402
 from trax import optimizers  # noqa: E402
 
 from faqbot.cli import cli  # noqa: E402
-from faqbot.encoder import LstmEncoder, ModelConfig, save_model  # noqa: E402
-from faqbot.tokenizer import PAD, UNK, Tokenizer  # noqa: E402
+from faqbot.matching.encoder import LstmEncoder, ModelConfig, save_model  # noqa: E402
+from faqbot.matching.tokenizer import PAD, UNK, Tokenizer  # noqa: E402
 from faqbot.training import model as M  # noqa: E402
 from tests.conftest import SMALL_FAQ, write  # noqa: E402
 

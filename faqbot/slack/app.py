@@ -19,7 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
 
 from faqbot.config import Settings
-from faqbot.matcher import Matcher
+from faqbot.matching.matcher import Matcher
 from faqbot.reload import FaqReloader, ReloadResult
 from faqbot.slack.admins import Admins
 from faqbot.slack.listeners import register

@@ -82,8 +82,8 @@ def _button(label: str, action_id: str, value: str, style: str | None = None) ->
 
 
 def how_matched(method: str, score: float) -> str:
-    """The confidence wording of the context line."""
-    return f"{method} match, similarity {score:.2f}" if method == "semantic" else f"{method} match, {score:.0%}"
+    """The context line's wording: the confidence of a semantic match, the ratio of a fuzzy one."""
+    return f"{method} match, confidence {score:.0%}" if method == "semantic" else f"{method} match, {score:.0%}"
 
 
 def answer(entry: Entry, value: ButtonValue, shareable: bool = False, feedback: bool = True,

@@ -13,12 +13,16 @@ from typing import Any
 from slack_bolt import Respond
 
 from faqbot.faq import Faq
-from faqbot.matcher import Match
+from faqbot.matching.matcher import Match
 from faqbot.slack import blocks
 from faqbot.slack.blocks import Block, ButtonValue
 from faqbot.store import Question
 
 NO_WORDS = "Ask me a question: that message has no words I can match."
+SMALL_TALK = {
+    "greeting": "Hi! Ask me a question, like `how do I reset my password?`, and I'll answer from the FAQ.",
+    "thanks": "You're welcome!",
+}
 NOTIFICATION_LIMIT = 300  # characters of the plain-text fallback shown in notifications
 
 
@@ -43,16 +47,20 @@ def answer(match: Match, question_id: str, shareable: bool = False) -> Reply:
     """The answer of a confident match, with its feedback buttons."""
     assert match.entry is not None, "answer() needs a match with an entry"
     value = ButtonValue(
-        question_id, match.entry.id, blocks.how_matched(match.method, match.score),
+        question_id, match.entry.id,
+        blocks.how_matched(match.method, match.confidence if match.method == "semantic" else match.score),
         others=tuple(s.entry.id for s in match.suggestions),
     )
     return Reply(plain(match.entry.answer), blocks.answer(match.entry, value, shareable))
 
 
 def not_sure(match: Match, question_id: str) -> Reply:
-    """No confident answer: say so, and offer the closest entries."""
+    """No confident answer: say so, and offer the closest entries; greetings and thanks get a word back."""
     if not match.normalized:
         return Reply(NO_WORDS, blocks.text_only(NO_WORDS))
+    if match.small_talk:
+        text = SMALL_TALK[match.small_talk]
+        return Reply(text, blocks.text_only(text))
     entries = [s.entry for s in match.suggestions]
     message = blocks.not_sure(question_id, entries)
     return Reply(message[0]["text"]["text"], message)

@@ -17,7 +17,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from faqbot.config import Settings
-from faqbot.matcher import Matcher
+from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import assemble, connection_mode
 from faqbot.store import Store
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.faq import FaqError, load_faq
-from faqbot.normalize import normalize
+from faqbot.matching.normalize import normalize
 
 FORMATS = ("qqp", "pairs", "groups", "faq")
 QQP_COLUMNS = ("id", "qid1", "qid2", "question1", "question2", "is_duplicate")

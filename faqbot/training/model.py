@@ -2,7 +2,7 @@
 
 Encoder: Embedding -> LSTM (x n_layers) -> mean over real tokens -> L2 normalise.
 The Siamese model runs the *same* encoder object on both inputs, so Trax shares one set
-of weights between the branches. `faqbot.encoder.LstmEncoder` is the NumPy twin of
+of weights between the branches. `faqbot.matching.encoder.LstmEncoder` is the NumPy twin of
 `Encoder`; a test holds them equal.
 """
 
@@ -13,7 +13,7 @@ import trax
 from trax import layers as tl
 from trax.fastmath import numpy as jnp
 
-from faqbot.encoder import L2_EPSILON, ModelConfig
+from faqbot.matching.encoder import L2_EPSILON, ModelConfig
 
 
 def _masked_mean(x, ids):

@@ -27,8 +27,8 @@ from tqdm import tqdm
 from trax import layers as tl
 from trax import optimizers
 
-from faqbot.encoder import LstmEncoder, ModelConfig, save_model
-from faqbot.tokenizer import PAD, UNK, Tokenizer
+from faqbot.matching.encoder import LstmEncoder, ModelConfig, save_model
+from faqbot.matching.tokenizer import PAD, UNK, Tokenizer
 from faqbot.training import model as M
 from faqbot.training.data import DataError, PairBatches, Split, hold_out, load_training_groups
 

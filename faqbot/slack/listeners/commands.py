@@ -47,7 +47,7 @@ def handle_faq(ack: Ack, command: Command, respond: Respond, client: WebClient, 
 
 
 def _question(text: str, services: Services, command: Command) -> replies.Reply:
-    match = services.matcher.match(text)
+    match = services.matcher.match(text, "direct")
     question = replies.question_record(
         match, "command", command["user_id"], command["channel_id"], answered=match.entry is not None
     )
@@ -106,7 +106,7 @@ def _stats(args: list[str], services: Services, command: Command) -> replies.Rep
 def _unanswered(args: list[str], services: Services, command: Command) -> replies.Reply:
     def report(period: str, start: datetime) -> replies.Reply:
         matcher = services.matcher
-        groups = unanswered_groups(services.store, start, matcher.encoder, matcher.thresholds.semantic)
+        groups = unanswered_groups(services.store, start, matcher.encoder)
         return replies.Reply(f"Unanswered questions, last {period}", views.unanswered_blocks(groups, period))
 
     return _over_period(args, report)

@@ -10,8 +10,8 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from faqbot.matcher import Match
-from faqbot.question import looks_like_question
+from faqbot.matching.matcher import Match
+from faqbot.matching.channel_gate import looks_like_question
 from faqbot.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.slack import replies, views
 from faqbot.slack.replies import Reply
@@ -49,7 +49,7 @@ def handle_app_home_opened(event: Event, context: BoltContext, client: WebClient
     admin_sections = []
     if services.admins.is_admin(client, event["user"]):
         start = since(DEFAULT_PERIOD)
-        groups = unanswered_groups(services.store, start, services.matcher.encoder, services.matcher.thresholds.semantic)
+        groups = unanswered_groups(services.store, start, services.matcher.encoder)
         admin_sections = [*views.stats_blocks(stats(services.store, start), faq, DEFAULT_PERIOD),
                           *views.unanswered_blocks(groups, DEFAULT_PERIOD)]
     client.views_publish(user_id=event["user"], view=views.home_view(faq, admin_sections))
@@ -71,7 +71,7 @@ def _first_sight(event: Event, context: BoltContext) -> bool:
 
 
 def _reply_always(event: Event, surface: str, services: Services, client: WebClient, in_thread: bool) -> None:
-    match = services.matcher.match(event.get("text") or "")
+    match = services.matcher.match(event.get("text") or "", "direct")
     question = _record(match, surface, event, answered=match.entry is not None)
     thread_ts = (event.get("thread_ts") or event["ts"]) if in_thread else None
     _post(services, client, question, replies.reply_to(match, question.id), thread_ts)
@@ -80,7 +80,7 @@ def _reply_always(event: Event, surface: str, services: Services, client: WebCli
 def _reply_in_channel(event: Event, services: Services, client: WebClient) -> None:
     """Answer in a thread when confident; otherwise what the channel's mode says."""
     mode = services.channel_mode(event["channel"])
-    match = services.matcher.match(event["text"])
+    match = services.matcher.match(event["text"], "channel")
     thread_ts = event.get("thread_ts") or event["ts"]
     if match.entry is not None and mode != "silent":
         question = _record(match, "channel", event, answered=True)

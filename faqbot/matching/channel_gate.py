@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from faqbot.normalize import normalize
+from faqbot.matching.normalize import normalize
 
 # First words of questions and of requests for help, after normalisation (no apostrophes).
 _OPENERS = frozenset(

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from faqbot.tokenizer import Tokenizer
+from faqbot.matching.tokenizer import Tokenizer
 
 
 class Encoder(Protocol):

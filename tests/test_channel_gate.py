@@ -1,6 +1,6 @@
 import pytest
 
-from faqbot.question import looks_like_question
+from faqbot.matching.channel_gate import looks_like_question
 
 
 @pytest.mark.parametrize("text", [

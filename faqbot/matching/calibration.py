@@ -1,0 +1,110 @@
+"""Fitting the confidence and each surface's bar on the FAQ alone (`faqbot calibrate`).
+
+Before anyone has asked, the FAQ's own alternates are the only labelled questions. Every
+phrasing of an entry with two or more is asked twice: against the FAQ without that
+phrasing (it should find its entry: in scope) and against the FAQ without its whole entry
+(it should get no answer: a question the FAQ does not cover). A logistic model over the
+decision's features learns from these which best entries are right; then
+
+- the direct bar (DMs, @mentions, /faq) maximises decision accuracy with out-of-scope
+  questions weighted as `DIRECT_OUT_OF_SCOPE` of all, since people who ask the bot
+  mostly ask about what it knows;
+- the channel bar is the lowest at which answers are right `CHANNEL_PRECISION` of the
+  time with in- and out-of-scope weighted equally, since most channel messages are not
+  FAQ questions and an unasked wrong answer costs most.
+
+Everything is deterministic: the same FAQ and model always give the same calibration.
+scikit-learn is imported here only; serving applies the fitted coefficients in NumPy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from faqbot.matching.decision import Calibration, Scores
+from faqbot.matching.matcher import Matcher
+
+DIRECT_OUT_OF_SCOPE = 0.2
+CHANNEL_PRECISION = 0.95
+BARS = np.round(np.arange(0.05, 1.0, 0.01), 2)  # candidate bars: coarse enough to be stable
+
+
+@dataclass(frozen=True)
+class FaqSide:
+    """Questions made from the FAQ alone: their scores and gold entries (-1: out of scope)."""
+
+    texts: list[str]
+    gold: np.ndarray
+    scores: Scores
+
+
+def faq_side(matcher: Matcher) -> FaqSide:
+    """Each phrasing of an entry with two or more, asked without itself and without its entry."""
+    normalized = matcher.normalized
+    by_phrasing = matcher.phrasing_scores(normalized, workers=-1)
+    owner = matcher.owner
+    asked = np.flatnonzero(np.bincount(owner)[owner] >= 2)
+    itself = np.zeros((len(asked), len(owner)), dtype=bool)
+    itself[np.arange(len(asked)), asked] = True
+    own_entry = owner[asked][:, None] == owner[None, :]
+
+    def without(mask: np.ndarray) -> Scores:
+        hidden = {k: None if m is None else np.where(mask, -np.inf, m[asked]) for k, m in by_phrasing.items()}
+        return matcher.entry_scores(hidden, [normalized[i] for i in asked])
+
+    scores = Scores.concat([without(itself), without(own_entry)])
+    texts = [matcher.phrasings[i] for i in asked]
+    return FaqSide(texts * 2, np.concatenate([owner[asked], np.full(len(asked), -1)]), scores)
+
+
+def fit(matcher: Matcher, direct_out_of_scope: float = DIRECT_OUT_OF_SCOPE,
+        channel_precision: float = CHANNEL_PRECISION) -> Calibration:
+    """A calibration for this matcher's FAQ and encoder; ValueError when the FAQ cannot teach one."""
+    from sklearn.linear_model import LogisticRegression
+
+    side = faq_side(matcher)
+    if len(side.gold) == 0:
+        raise ValueError("no entry has two phrasings: add alternates to calibrate on the FAQ")
+    top, _ = side.scores.best
+    right = (top == side.gold) & (side.gold >= 0)
+    if right.all() or not right.any():
+        raise ValueError("the FAQ's alternates are all found, or none is: too few to learn a confidence from")
+    features = side.scores.features
+    weights = _weights(side.gold, direct_out_of_scope)
+    model = LogisticRegression(C=1.0).fit(features, right, sample_weight=weights)
+    calibration = replace(matcher.calibration, coef=tuple(round(float(c), 4) for c in model.coef_[0]),
+                          intercept=round(float(model.intercept_[0]), 4),
+                          model=matcher.encoder.name if matcher.encoder else None)
+    confidence = np.where(side.scores.empty, 0.0, calibration.confidence(features))
+    direct = _best_accuracy_bar(confidence, right, side.gold, weights)
+    channel = _precision_bar(confidence, right, _weights(side.gold, 0.5), channel_precision)
+    fitted = {"faq_side_questions": int(len(side.gold)), "in_scope_found": round(float(right.sum() / (side.gold >= 0).sum()), 4),
+              "direct_out_of_scope": direct_out_of_scope, "channel_precision": channel_precision}
+    return replace(calibration, direct=direct, channel=max(channel, direct), fitted=fitted)
+
+
+def _weights(gold: np.ndarray, out_of_scope: float) -> np.ndarray:
+    """Per-question weights, averaging 1, that make out-of-scope questions `out_of_scope` of the total."""
+    oos = gold < 0
+    return len(gold) * np.where(oos, out_of_scope / max(oos.sum(), 1), (1 - out_of_scope) / max((~oos).sum(), 1))
+
+
+def _best_accuracy_bar(confidence: np.ndarray, right: np.ndarray, gold: np.ndarray, weights: np.ndarray) -> float:
+    """The bar with the best weighted decision accuracy; the middle one of a tie, for stability."""
+    answered = confidence[None, :] >= BARS[:, None]  # (bars, questions)
+    correct = np.where(answered, right[None, :], gold[None, :] < 0)
+    accuracy = np.round(correct @ weights, 6)
+    tied = np.flatnonzero(accuracy == accuracy.max())
+    return float(BARS[tied[len(tied) // 2]])
+
+
+def _precision_bar(confidence: np.ndarray, right: np.ndarray, weights: np.ndarray, precision: float) -> float:
+    """The lowest bar from which every higher bar keeps weighted precision >= `precision`."""
+    answered = confidence[None, :] >= BARS[:, None]
+    total = answered @ weights
+    share = np.divide(answered @ (weights * right), total, out=np.ones_like(total), where=total > 0)
+    failing = np.flatnonzero(share < precision)
+    return float(BARS[failing[-1] + 1]) if len(failing) and failing[-1] + 1 < len(BARS) else (
+        float(BARS[-1]) if len(failing) else float(BARS[0]))

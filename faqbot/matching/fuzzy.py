@@ -1,0 +1,54 @@
+"""Fuzzy string matching with rapidfuzz: the fallback for typos and near-verbatim phrasings.
+
+It answers only when the whole question is close to a whole phrasing. `token_set_ratio`
+scored 100 whenever one side's words were a subset of the other's, so "how do I change
+it?" answered as reset-password with full confidence; `token_sort_ratio` compares all the
+words of both sides (in sorted order, so word order does not matter), and two guards keep
+short or lopsided pairs out: the question needs `MIN_CONTENT_WORDS` content words, and
+the content of the two sides may differ in length by at most `MAX_LENGTH_RATIO`.
+Function words are removed first, so "how do i" does not make unrelated questions alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+# Function words only; negations stay ("card not working" is not "card working").
+STOPWORDS = frozenset(
+    "a an the i im ive id me my mine we our us you your yours it its is are was were be been "
+    "am do does did can could would should will shall may might must to of in on at for "
+    "with from by about as and or so if then there here this that these those what how "
+    "when where why which who whom please pls hi hey hello thanks thank "
+    # contractions as normalisation leaves them ("where's" -> "wheres")
+    "whats wheres hows whos thats theres".split()
+)
+MIN_CONTENT_WORDS = 2  # "change it" or "now" is too little to be sure of anything
+MAX_LENGTH_RATIO = 1.5  # content characters, longer side over shorter side
+
+
+def content_words(normalized: str) -> str:
+    """The normalised text without function words; "" when nothing else is left."""
+    return " ".join(word for word in normalized.split() if word not in STOPWORDS)
+
+
+class FuzzyIndex:
+    """Guarded fuzzy scores of queries against a fixed list of normalised phrasings."""
+
+    def __init__(self, phrasings: Sequence[str]) -> None:
+        # A phrasing made only of function words still needs something to compare.
+        self._choices = [content_words(p) or p for p in phrasings]
+        self._lengths = np.array([len(c) for c in self._choices], dtype=np.float64)
+
+    def scores(self, queries: Sequence[str], workers: int = 1) -> np.ndarray:
+        """(len(queries), len(phrasings)) similarities in [0, 1]; 0 where a guard refuses."""
+        prepared = [content_words(q) for q in queries]
+        ratios = process.cdist(
+            prepared, self._choices, scorer=fuzz.token_sort_ratio, dtype=np.uint8, workers=workers
+        ).astype(np.float64) / 100.0  # float64 keeps 90/100 == 0.9, so 0.9 admits a ratio of 90
+        lengths = np.array([max(len(q), 1) for q in prepared], dtype=np.float64)[:, None]
+        lopsided = np.maximum(lengths, self._lengths) > MAX_LENGTH_RATIO * np.minimum(lengths, self._lengths)
+        too_short = np.array([len(q.split()) < MIN_CONTENT_WORDS for q in prepared])[:, None]
+        return np.where(lopsided | too_short, 0.0, ratios)
