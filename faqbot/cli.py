@@ -77,8 +77,9 @@ def settings(**flags: Any) -> Settings:
         raise click.UsageError(f"invalid configuration: {problems}") from exc
 
 
-def build_matcher(config: Settings) -> Matcher:
-    """The served pipeline from configuration; FAQ and model problems become clean CLI errors."""
+def build_matcher(config: Settings, rewriting_calibration: bool = False) -> Matcher:
+    """The served pipeline from configuration; FAQ and model problems become clean CLI errors.
+    `rewriting_calibration`: for `faqbot calibrate`, see `load_calibration`."""
     try:
         faq = load_faq(config.faq_path)
     except FaqError as exc:
@@ -87,26 +88,52 @@ def build_matcher(config: Settings) -> Matcher:
         encoder = LstmEncoder.load(config.model) if config.model else None
     except ModelError as exc:
         raise click.ClickException(f"cannot load the model: {exc}") from exc
-    return Matcher(faq, encoder, load_calibration(config, encoder), index_cache=config.index_cache)
+    calibration = load_calibration(config, encoder, rewriting=rewriting_calibration)
+    matcher = Matcher(faq, encoder, calibration, index_cache=config.index_cache)
+    if calibration.model != (encoder.name if encoder else None) and not rewriting_calibration:
+        matcher.calibration = _calibrate_now(matcher, config)
+    return matcher
 
 
-def load_calibration(config: Settings, encoder: LstmEncoder | None) -> Calibration:
-    """The FAQ's calibration file, or the built-in one (fitted for the bundled model) when
-    there is none or it was fitted with another model; then the configured overrides."""
+def load_calibration(config: Settings, encoder: LstmEncoder | None, rewriting: bool = False) -> Calibration:
+    """The FAQ's calibration file, else the built-in one (fitted for the bundled model and the
+    sample FAQ), with the configured overrides. `rewriting` (`faqbot calibrate`, which replaces
+    the file): a missing or broken file is no error."""
     path = config.calibration_path
     calibration = Calibration()
     if path.is_file():
         try:
             calibration = Calibration.load(path)
         except CalibrationError as exc:
-            raise click.ClickException(f"{exc} (run `faqbot calibrate` to write a new one)") from exc
-        model = encoder.name if encoder else None
-        if calibration.model != model:
-            log.warning("%s was fitted with another model; using the built-in calibration until `faqbot calibrate`"
-                        " is run", path)
-            calibration = Calibration()
-    elif config.calibration is not None:
+            if not rewriting:
+                raise click.ClickException(f"{exc} (run `faqbot calibrate` to write a new one)") from exc
+            log.warning("%s; writing a new one", exc)
+    elif config.calibration is not None and not rewriting:
         raise click.ClickException(f"no calibration file at {path}: run `faqbot calibrate` to write it")
+    return _overridden(calibration, config)
+
+
+def _calibrate_now(matcher: Matcher, config: Settings) -> Calibration:
+    """A calibration fitted now, for a model the calibration at hand was not fitted with (its
+    scores would mean something else); the built-in one when the FAQ cannot teach one."""
+    from faqbot.matching.calibration import MAX_PHRASINGS_AT_START, fit
+
+    if len(matcher.phrasings) > MAX_PHRASINGS_AT_START:
+        log.warning("no calibration for this model at %s; the FAQ is too big to calibrate at start-up: using the"
+                    " built-in one, fitted for the bundled model; run `faqbot calibrate`", config.calibration_path)
+        return matcher.calibration
+    try:
+        fitted = fit(matcher)
+    except ValueError as exc:
+        log.warning("no calibration for this model and %s; using the built-in one, fitted for the bundled model", exc)
+        return matcher.calibration
+    log.warning("no calibration for this model at %s: calibrated on the FAQ now; run `faqbot calibrate` to keep it",
+                config.calibration_path)
+    return _overridden(fitted, config)
+
+
+def _overridden(calibration: Calibration, config: Settings) -> Calibration:
+    """The calibration with the bars and fuzzy setting the configuration sets."""
     overrides = {"channel": config.channel_threshold, "direct": config.direct_threshold, "fuzzy": config.fuzzy_threshold}
     calibration = dataclasses.replace(calibration, **{k: v for k, v in overrides.items() if v is not None})
     if not config.fuzzy_fallback:
@@ -301,10 +328,12 @@ def chat(**flags: Any) -> None:
               help="Write one CSV row per query: text,faq_id,top_id,confidence,answered_id,method.")
 @click.option("--latency-sample", type=click.IntRange(1), default=300, show_default=True,
               help="Queries timed one by one through the served path.")
+@click.option("--semantic-weight", type=click.FloatRange(0, 1), default=None,
+              help="Encoder share of the fused score, for comparisons (1: encoder alone, 0: n-grams alone).")
 @json_option
 def eval_command(queries: Path, threshold: float | None, calibrate: str | None, do_sweep: bool,
-                 plot: Path | None, predictions: Path | None, latency_sample: int, as_json: bool,
-                 **flags: Any) -> None:
+                 plot: Path | None, predictions: Path | None, latency_sample: int, semantic_weight: float | None,
+                 as_json: bool, **flags: Any) -> None:
     """Measure the served pipeline on labelled queries."""
     from faqbot import evaluate
 
@@ -312,6 +341,8 @@ def eval_command(queries: Path, threshold: float | None, calibrate: str | None, 
         raise click.UsageError("give --threshold or --calibrate, not both")
     config = settings(**flags)
     matcher = build_matcher(config)
+    if semantic_weight is not None:
+        matcher.calibration = dataclasses.replace(matcher.calibration, semantic_weight=semantic_weight)
     ids = list(matcher.faq.by_id)
     try:
         evaluation = evaluate.score_queries(matcher, evaluate.load_queries(queries, ids))
@@ -319,8 +350,11 @@ def eval_command(queries: Path, threshold: float | None, calibrate: str | None, 
             if calibrate and calibrate != "faq" else None
     except evaluate.QueryFileError as exc:
         raise click.ClickException(str(exc)) from exc
-    calibration = _fit(matcher) if calibrate else matcher.calibration
+    calibration = _fit(matcher, semantic_weight) if calibrate else matcher.calibration
+    # the scores were fused with the configured share; a calibration may have chosen another
+    evaluation = evaluate.with_weight(evaluation, calibration.semantic_weight)
     if hindsight is not None:
+        hindsight = evaluate.with_weight(hindsight, calibration.semantic_weight)
         threshold = evaluate.best_bar(hindsight, calibration)
     if threshold is not None:
         calibration = dataclasses.replace(calibration, direct=threshold)
@@ -345,11 +379,11 @@ def eval_command(queries: Path, threshold: float | None, calibrate: str | None, 
     click.echo(json.dumps(_finite(result), indent=2) if as_json else _eval_text(result))
 
 
-def _fit(matcher: Matcher) -> Calibration:
+def _fit(matcher: Matcher, semantic_weight: float | None = None) -> Calibration:
     from faqbot.matching.calibration import fit
 
     try:
-        return fit(matcher)
+        return fit(matcher, semantic_weight=semantic_weight)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
 
@@ -361,8 +395,10 @@ def _fit(matcher: Matcher) -> Calibration:
 def calibrate(dry_run: bool, as_json: bool, **flags: Any) -> None:
     """Fit the confidence and each surface's bar on the FAQ alone, and write them where the app reads them."""
     config = settings(**flags)
-    matcher = build_matcher(config)
+    matcher = build_matcher(config, rewriting_calibration=True)  # the file it replaces may be missing or broken
     calibration = _fit(matcher)
+    if not math.isfinite(calibration.fuzzy):  # --no-fuzzy-fallback (math.inf) is applied at load, not written
+        calibration = dataclasses.replace(calibration, fuzzy=Calibration().fuzzy)
     path = config.calibration_path
     if not dry_run:
         try:

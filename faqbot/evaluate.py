@@ -81,6 +81,11 @@ def score_queries(matcher: Matcher, queries: list[Query], workers: int = -1, chu
     return Evaluation(matcher, queries, gold, Scores.concat(parts))
 
 
+def with_weight(evaluation: Evaluation, weight: float) -> Evaluation:
+    """The same evaluation with the encoder's share of the fused score set to `weight`."""
+    return replace(evaluation, scores=replace(evaluation.scores, weight=weight))
+
+
 def ranking_metrics(evaluation: Evaluation) -> dict[str, float]:
     """top1 and MRR of in-scope queries, ranking entries by the fused score.
 

@@ -19,6 +19,7 @@ from pydantic import AliasChoices
 
 from faqbot.config import Settings
 from faqbot.database import SqlStore, make_url_safe
+from faqbot.matching.decision import SEMANTIC_WEIGHT, Calibration
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 needs_shared_data = pytest.mark.skipif(
@@ -86,6 +87,15 @@ class ConceptEncoder:
                     out[row, known if known is not None else 8 + zlib.crc32(word.encode()) % (self.DIM - 8)] += 1
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1.0, norms)
+
+
+def fused_calibration(channel: float = 0.9, direct: float = 0.6, suggest: float = 0.3, fuzzy: float = 0.9,
+                      model: str | None = None) -> Calibration:
+    """A calibration whose confidence is sigmoid(10 * fused score - 5), a monotone function of the
+    fused score alone (0.5 at 0.5, 0.73 at 0.6, 0.88 at 0.7, 0.95 at 0.8, 0.993 at 1), so tests
+    about decisions know which questions pass which bar without the built-in fit."""
+    return Calibration(coef=(10.0, 0.0), intercept=-5.0, channel=channel, direct=direct, fuzzy=fuzzy,
+                       suggest=suggest, semantic_weight=SEMANTIC_WEIGHT, model=model)
 
 
 # PostgreSQL for the store tests: .ci/run starts one on 127.0.0.1 (see .ci/postgres).

@@ -10,7 +10,7 @@ ENTRY = Entry(id="vpn", question="How do I connect to the VPN?", answer="Install
 
 
 def test_button_value_round_trips_within_slacks_limit() -> None:
-    value = ButtonValue("0" * 32, "some-entry-id", "semantic match, similarity 0.83", ("a" * 60, "b" * 60, "c" * 60))
+    value = ButtonValue("0" * 32, "some-entry-id", "semantic match, confidence 83%", ("a" * 60, "b" * 60, "c" * 60))
     dumped = value.dump()
     assert len(dumped) <= 2000
     assert ButtonValue.load(dumped) == value
@@ -24,6 +24,11 @@ def test_answer_has_text_context_and_buttons() -> None:
     actions = [e["action_id"] for e in message[-1]["elements"]]
     assert actions == [blocks.SHARE, blocks.HELPFUL, blocks.NOT_HELPFUL]
     assert all(ButtonValue.load(e["value"]) == value for e in message[-1]["elements"])
+
+
+def test_how_matched_names_the_confidence_of_a_semantic_match_and_the_ratio_of_a_fuzzy_one() -> None:
+    assert blocks.how_matched("semantic", 0.8349) == "semantic match, confidence 83%"
+    assert blocks.how_matched("fuzzy", 0.93) == "fuzzy match, 93%"
 
 
 def test_answer_after_feedback_has_a_note_and_no_rating_buttons() -> None:

@@ -1,3 +1,4 @@
+import csv
 import json
 import subprocess
 import sys
@@ -7,7 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from faqbot.cli import cli
-from tests.conftest import setting_variables, write
+from faqbot.evaluate import PREDICTION_COLUMNS
+from faqbot.matching.decision import Calibration
+from tests.conftest import fused_calibration, setting_variables, write
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = ["serve", "run", "report", "suggest", "validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
@@ -17,13 +20,17 @@ COMMANDS = ["serve", "run", "report", "suggest", "validate", "ask", "chat", "eva
 def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No FAQBOT_* variable or .env file of the developer's may leak into a test.
 
-    These tests are about the CLI, so they run fuzzy-only; the bundled model has its own.
+    These tests are about the CLI, so they run without encoder (n-grams and fuzzy); the
+    bundled model has its own. Beside the FAQ (`faq_file`, in tmp_path) lies a calibration
+    for that pipeline whose confidence rises with the fused score alone: direct bar 0.6
+    (fused 0.54), channel bar 0.9 (fused 0.72).
     """
     for name in setting_variables():
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FAQBOT_MODEL", "none")
     monkeypatch.setenv("FAQBOT_INDEX_CACHE", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
+    fused_calibration().save(tmp_path / "calibration.json")
 
 
 def run(*args: str, input: str | None = None):
@@ -66,36 +73,82 @@ def test_validate_defaults_to_faq_path_from_environment(faq_file: Path, monkeypa
 def test_ask_text(faq_file: Path) -> None:
     result = run("ask", "I forgot my password!", "--faq", str(faq_file))
     assert result.exit_code == 0
-    assert "How do I reset my password?  [reset-password, fuzzy 1.00]" in result.output
+    assert "How do I reset my password?  [reset-password, confidence 0.99]" in result.output
     assert "Go to the reset page (https://id.example.com/reset)." in result.output
 
 
 def test_ask_json(faq_file: Path) -> None:
     data = json.loads(run("ask", "<@U1> pw reset pls", "--faq", str(faq_file), "--json").output)
-    assert data["method"] == "fuzzy" and data["entry"]["id"] == "reset-password"
+    assert data["method"] == "semantic" and data["entry"]["id"] == "reset-password"
     assert data["matched_phrasing"] == "pw reset"
     assert data["normalized"] == "pw reset pls"
+    assert (data["surface"], data["small_talk"]) == ("direct", None)
+    assert data["confidence"] >= 0.9 and data["score"] > 0.9
     assert {s["id"] for s in data["suggestions"]} <= {"request-pto", "vpn"}
 
 
 def test_ask_without_an_answer_lists_suggestions(faq_file: Path) -> None:
-    data = json.loads(run("ask", "password for the vpn printer", "--faq", str(faq_file), "--json").output)
-    assert data["method"] == "none" and data["entry"] is None
+    data = json.loads(run("ask", "how do I do that?", "--faq", str(faq_file), "--json").output)
+    assert data["method"] == "none" and data["entry"] is None and data["confidence"] < 0.6
     assert len(data["suggestions"]) == 3
 
 
-def test_threshold_from_environment_changes_the_decision(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    question = ["ask", "forgot my pasword", "--faq", str(faq_file), "--json"]
-    assert json.loads(run(*question).output)["method"] == "fuzzy"
+def test_ask_small_talk(faq_file: Path) -> None:
+    assert run("ask", "thanks!", "--faq", str(faq_file)).output == "You're welcome!\n"
+    data = json.loads(run("ask", "hello", "--faq", str(faq_file), "--json").output)
+    assert (data["small_talk"], data["entry"], data["suggestions"]) == ("greeting", None, [])
+
+
+def test_ask_in_a_channel_is_quiet_for_chatter(faq_file: Path) -> None:
+    result = run("ask", "--surface", "channel", "--json", "thanks everyone", "--faq", str(faq_file))
+    data = json.loads(result.output)
+    assert data["entry"] is None and data["surface"] == "channel" and "quiet" in data
+    assert run("ask", "--surface", "channel", "thanks everyone", "--faq", str(faq_file)).output.startswith("(quiet: ")
+
+
+def test_ask_in_a_channel_answers_a_confident_question(faq_file: Path) -> None:
+    data = json.loads(run("ask", "--surface", "channel", "--json", "how do i reset my password?",
+                          "--faq", str(faq_file)).output)
+    assert (data["surface"], data["method"], data["entry"]["id"]) == ("channel", "semantic", "reset-password")
+    assert data["confidence"] >= 0.9
+
+
+def test_ask_in_a_channel_needs_the_channel_bar(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    question = ["ask", "forgot pw?", "--faq", str(faq_file), "--json"]
+    dm = json.loads(run(*question).output)
+    assert dm["entry"]["id"] == "reset-password" and 0.6 <= dm["confidence"] < 0.9
+    channel = json.loads(run(*question, "--surface", "channel").output)
+    assert (channel["entry"], channel["confidence"]) == (None, dm["confidence"])
+    assert [s["id"] for s in channel["suggestions"]] == ["reset-password"]
+    monkeypatch.setenv("FAQBOT_CHANNEL_THRESHOLD", "0.7")
+    assert json.loads(run(*question, "--surface", "channel").output)["entry"]["id"] == "reset-password"
+
+
+def test_direct_threshold_from_environment_or_flag_changes_the_decision(faq_file: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    question = ["ask", "forgot pw?", "--faq", str(faq_file), "--json"]  # confidence 0.77
+    assert json.loads(run(*question).output)["method"] == "semantic"
+    assert json.loads(run(*question, "--direct-threshold", "0.8").output)["method"] == "none"
+    monkeypatch.setenv("FAQBOT_DIRECT_THRESHOLD", "0.8")
+    assert json.loads(run(*question).output)["method"] == "none"
+    assert json.loads(run(*question, "--direct-threshold", "0.7").output)["method"] == "semantic"  # the flag wins
+
+
+def test_fuzzy_threshold_from_environment_changes_the_decision(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # No confidence reaches 1, so the fuzzy fallback alone can answer.
+    question = ["ask", "forgot my pasword", "--faq", str(faq_file), "--json", "--direct-threshold", "1"]
+    data = json.loads(run(*question).output)
+    assert (data["method"], data["entry"]["id"]) == ("fuzzy", "reset-password") and 0.9 <= data["score"] < 0.99
     monkeypatch.setenv("FAQBOT_FUZZY_THRESHOLD", "0.99")
     assert json.loads(run(*question).output)["method"] == "none"
 
 
-def test_invalid_configuration_is_a_usage_error(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAQBOT_FUZZY_THRESHOLD", "7")
+@pytest.mark.parametrize("variable", ["FAQBOT_FUZZY_THRESHOLD", "FAQBOT_DIRECT_THRESHOLD", "FAQBOT_CHANNEL_THRESHOLD"])
+def test_invalid_configuration_is_a_usage_error(faq_file: Path, monkeypatch: pytest.MonkeyPatch, variable: str) -> None:
+    monkeypatch.setenv(variable, "7")
     result = CliRunner().invoke(cli, ["ask", "hi", "--faq", str(faq_file)])
     assert result.exit_code == 2
-    assert "fuzzy_threshold" in result.output
+    assert variable.removeprefix("FAQBOT_").lower() in result.output
 
 
 def test_broken_faq_is_a_clean_error(tmp_path: Path) -> None:
@@ -110,7 +163,7 @@ def test_chat_reads_questions_until_eof(faq_file: Path) -> None:
                  input="pw reset\n\ntime off for vacation\n1\n")
     assert result.exit_code == 0
     assert "3 entries" in result.output
-    assert result.output.count("[reset-password, fuzzy 1.00]") == 1
+    assert result.output.count("[reset-password, confidence 0.99]") == 1
     assert "I don't know that one" in result.output
     # "1" shows the first suggestion of the previous question in full.
     assert "How do I request time off?  [request-pto]\n\nUse Workday." in result.output
@@ -122,10 +175,12 @@ def test_eval_json(faq_file: Path, tmp_path: Path) -> None:
                                         "vpn setup on my laptop please,vpn\nwhat is for lunch,\n")
     result = run("eval", "--faq", str(faq_file), "--queries", str(queries), "--json", "--sweep")
     data = json.loads(result.output)
-    assert (data["n"], data["n_oos"], data["primary"], data["threshold"]) == (3, 1, "fuzzy", 0.9)
+    assert (data["n"], data["n_oos"], data["threshold"], data["channel"]["threshold"]) == (3, 1, 0.6, 0.9)
     assert data["top1"] == 1.0 and data["answered_correct"] == 1.0
     assert data["oos_recall"] == 1.0 and data["decision_accuracy"] == 1.0
-    assert data["methods"]["fuzzy"] == {"count": 2, "correct": 2}
+    assert data["wrong_answer_share"] == 0.0 and data["coverage_at_90"] == 1.0 and data["coverage_at_95"] == 1.0
+    assert data["channel"]["answered_correct"] == 1.0 and data["channel"]["coverage"] == pytest.approx(2 / 3)
+    assert data["methods"]["semantic"] == {"count": 2, "correct": 2}
     assert data["ms_per_query_p50"] > 0 and data["ms_per_query_p99"] >= data["ms_per_query_p50"]
     assert [row["threshold"] for row in data["sweep"]] == [i / 20 for i in range(21)]
 
@@ -155,24 +210,61 @@ def test_eval_bad_queries_file(faq_file: Path, tmp_path: Path) -> None:
 def test_eval_text_report(faq_file: Path, tmp_path: Path) -> None:
     queries = write(tmp_path / "q.csv", "text,faq_id\nforgot my password,reset-password\n")
     result = run("eval", "--faq", str(faq_file), "--queries", str(queries), "--threshold", "0.5")
-    assert "primary fuzzy threshold 0.5" in result.output
+    assert "direct bar 0.5, channel bar 0.9" in result.output
     assert "top1               1.000" in result.output
+    assert "coverage_at_90     1.000" in result.output and "wrong_answer_share 0.000" in result.output
 
 
-def test_calibrate_on_the_faq(faq_file: Path) -> None:
+def test_eval_writes_one_prediction_per_query(faq_file: Path, tmp_path: Path) -> None:
+    queries = write(tmp_path / "q.csv", 'text,faq_id\nforgot my password,reset-password\nhow do I do that?,vpn\n'
+                                        '"lunch, anyone?",\n<@U1>,\n')
+    out = tmp_path / "out" / "predictions.csv"
+    out.parent.mkdir()
+    data = json.loads(run("eval", "--faq", str(faq_file), "--queries", str(queries), "--predictions", str(out),
+                          "--json").output)
+    assert data["predictions"] == str(out)
+    with open(out, newline="", encoding="utf-8") as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == list(PREDICTION_COLUMNS) == ["text", "faq_id", "top_id", "confidence", "answered_id", "method"]
+    body = {row[0]: dict(zip(rows[0], row)) for row in rows[1:]}
+    assert list(body) == ["forgot my password", "how do I do that?", "lunch, anyone?", "<@U1>"]
+    right = body["forgot my password"]
+    assert (right["faq_id"], right["top_id"], right["answered_id"], right["method"]) == (
+        "reset-password", "reset-password", "reset-password", "semantic")
+    assert float(right["confidence"]) >= 0.9
+    for text in ("how do I do that?", "lunch, anyone?"):  # below the bar: a best entry, no answer
+        row = body[text]
+        assert row["top_id"] and (row["answered_id"], row["method"]) == ("", "none")
+        assert float(row["confidence"]) < 0.6
+    assert body["<@U1>"] == {"text": "<@U1>", "faq_id": "", "top_id": "", "confidence": "0.0000",
+                             "answered_id": "", "method": "none"}
+
+
+def test_calibrate_on_the_faq_writes_beside_it(faq_file: Path, tmp_path: Path) -> None:
+    path = tmp_path / "calibration.json"
+    before = path.read_text()
+    dry = json.loads(run("calibrate", "--faq", str(faq_file), "--json", "--dry-run").output)
+    assert (dry["path"], dry["written"]) == (str(path), False) and path.read_text() == before
     data = json.loads(run("calibrate", "--faq", str(faq_file), "--json").output)
-    assert data["primary"] == "fuzzy" and data["variable"] == "FAQBOT_FUZZY_THRESHOLD"
-    assert data["held_out_queries"] == 14 and 0.0 <= data["threshold"] <= 1.01
+    assert (data["path"], data["written"], data["model"]) == (str(path), True, None)
+    assert data["fitted"]["faq_side_questions"] == 14  # 7 phrasings, in and out of scope
+    assert 0.0 < data["direct"] <= data["channel"] < 1.0
+    written = Calibration.load(path)
+    assert {k: data[k] for k in ("coef", "intercept", "direct", "channel", "fuzzy", "suggest")} == {
+        "coef": list(written.coef), "intercept": written.intercept, "direct": written.direct,
+        "channel": written.channel, "fuzzy": written.fuzzy, "suggest": written.suggest}
+    assert {k: v for k, v in dry.items() if k != "written"} == {k: v for k, v in data.items() if k != "written"}
     text = run("calibrate", "--faq", str(faq_file)).output
-    assert text.startswith(f"FAQBOT_FUZZY_THRESHOLD={data['threshold']:g}\n")
+    assert text.startswith(f"wrote {path}:\n  channel: answers unasked at confidence >= {written.channel:g}")
 
 
 def test_eval_calibrate_on_the_faq(faq_file: Path, tmp_path: Path) -> None:
     queries = write(tmp_path / "q.csv", "text,faq_id\nforgot password,reset-password\n")
     data = json.loads(run("eval", "--faq", str(faq_file), "--queries", str(queries), "--calibrate", "faq",
                           "--json").output)
-    expected = json.loads(run("calibrate", "--faq", str(faq_file), "--json").output)["threshold"]
-    assert data["calibrated_on"] == "faq" and data["threshold"] == expected
+    expected = json.loads(run("calibrate", "--faq", str(faq_file), "--json", "--dry-run").output)
+    assert data["calibrated_on"] == "faq" and data["threshold"] == expected["direct"]
+    assert data["channel"]["threshold"] == expected["channel"]
 
 
 def test_broken_model_is_a_clean_error(faq_file: Path, tmp_path: Path) -> None:
@@ -182,7 +274,7 @@ def test_broken_model_is_a_clean_error(faq_file: Path, tmp_path: Path) -> None:
 
 
 def test_fuzzy_fallback_can_be_switched_off(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    question = ["ask", "I forgot my password!!", "--faq", str(faq_file), "--json"]
+    question = ["ask", "I forgot my password!!", "--faq", str(faq_file), "--json", "--direct-threshold", "1"]
     assert json.loads(run(*question).output)["method"] == "fuzzy"
     assert json.loads(run(*question, "--no-fuzzy-fallback").output)["method"] == "none"
     monkeypatch.setenv("FAQBOT_FUZZY_FALLBACK", "false")

@@ -133,17 +133,26 @@ def test_index_cache_key_follows_model_and_texts(tmp_path: Path) -> None:
     cached_encode(encoder, ["a", "b", "c"], tmp_path)
     encoder.name = "concepts-v2"
     cached_encode(encoder, ["a", "b"], tmp_path)
-    assert encoder.calls == 3 and len(list(tmp_path.glob("*.npy"))) == 3
+    assert encoder.calls == 3 and len(list(tmp_path.glob("*.npz"))) == 3
+    cached_encode(encoder, ["a", "b"], tmp_path)
+    assert encoder.calls == 3  # read back
 
 
-def test_corrupt_index_cache_is_rebuilt(tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other texts"])
+def test_corrupt_index_cache_is_rebuilt(tmp_path: Path, damage: str) -> None:
     encoder = CountingEncoder()
-    cached_encode(encoder, ["vpn"], tmp_path)
-    [file] = tmp_path.glob("*.npy")
-    file.write_bytes(b"garbage")
+    expected = cached_encode(encoder, ["vpn"], tmp_path)
+    [file] = tmp_path.glob("*.npz")
+    if damage == "garbage":
+        file.write_bytes(b"garbage")
+    elif damage == "truncated":  # e.g. a copy cut short: a broken zip archive
+        file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    else:  # readable, but not this FAQ's: two rows for one text
+        np.savez(file, vectors=np.zeros((2, ConceptEncoder.DIM), dtype=np.float32))
     vectors = cached_encode(encoder, ["vpn"], tmp_path)
-    assert encoder.calls == 2 and vectors.shape == (1, ConceptEncoder.DIM)
-    assert np.load(file).shape == (1, ConceptEncoder.DIM)
+    assert encoder.calls == 2 and np.array_equal(vectors, expected)
+    with np.load(file) as rewritten:
+        assert np.array_equal(rewritten["vectors"], expected)
 
 
 def test_unwritable_index_cache_still_serves(tmp_path: Path) -> None:

@@ -1,35 +1,47 @@
+"""The matcher on the small FAQ with the concept encoder, and on n-grams alone.
+
+The calibration is `fused_calibration()`: confidence = sigmoid(10 * fused - 5), direct bar 0.6
+(fused score 0.54), channel bar 0.9 (fused 0.72), fuzzy 0.9, suggestions from fused 0.3.
+"""
+
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from faqbot.faq import load_faq
-from faqbot.matching.matcher import FUZZY, NONE, SEMANTIC, Matcher, Scores, Thresholds, decide
-from tests.conftest import ConceptEncoder
+from faqbot.matching.decision import SEMANTIC_WEIGHT
+from faqbot.matching.matcher import Matcher
+from faqbot.matching.normalize import normalize
+from tests.conftest import ConceptEncoder, fused_calibration
 
 
 @pytest.fixture
 def semantic(faq_file: Path) -> Matcher:
-    return Matcher(load_faq(faq_file), ConceptEncoder(), Thresholds(semantic=0.8, fuzzy=0.9))
+    return Matcher(load_faq(faq_file), ConceptEncoder(), fused_calibration())
 
 
 @pytest.fixture
-def fuzzy_only(faq_file: Path) -> Matcher:
-    return Matcher(load_faq(faq_file), thresholds=Thresholds(fuzzy=0.9))
+def lexical_only(faq_file: Path) -> Matcher:
+    return Matcher(load_faq(faq_file), calibration=fused_calibration())
 
 
-def test_semantic_match_finds_a_synonym_fuzzy_cannot(semantic: Matcher, fuzzy_only: Matcher) -> None:
+def test_the_encoder_finds_a_synonym_the_n_grams_alone_do_not(semantic: Matcher, lexical_only: Matcher) -> None:
     match = semantic.match("lost my passcode")  # concepts reset + password, no shared word
     assert (match.method, match.entry.id) == ("semantic", "reset-password")
-    assert match.score == pytest.approx(1.0)
-    # Two phrasings score 1.0; ties go to the first in FAQ order, the main question.
+    scores = semantic.score(["lost my passcode"])
+    assert scores.semantic[0, 0] == pytest.approx(1.0)
+    assert match.score == pytest.approx(SEMANTIC_WEIGHT * 1.0 + (1 - SEMANTIC_WEIGHT) * scores.lexical[0, 0])
+    assert match.confidence == pytest.approx(1 / (1 + np.exp(-(10 * match.score - 5))))
+    # Three phrasings have cosine 1; the n-grams decide which one is named.
     assert match.phrasing == "How do I reset my password?"
-    assert fuzzy_only.match("lost my passcode").method == "none"
+    assert lexical_only.match("lost my passcode").method == "none"
 
 
-def test_fuzzy_fallback_when_semantic_is_below_threshold(semantic: Matcher) -> None:
+def test_fuzzy_fallback_when_the_confidence_is_below_the_bar(semantic: Matcher) -> None:
     # Typos are unknown words to the encoder, but rapidfuzz sees the near-identical phrasing.
     match = semantic.match("how do i conect to the vpnn?")
+    assert match.confidence < semantic.calibration.direct
     assert (match.method, match.entry.id) == ("fuzzy", "vpn")
     assert match.score >= 0.9
     assert match.phrasing == "How do I connect to the VPN?"
@@ -38,66 +50,92 @@ def test_fuzzy_fallback_when_semantic_is_below_threshold(semantic: Matcher) -> N
 def test_no_answer_offers_closest_entries(semantic: Matcher) -> None:
     match = semantic.match("password for the wifi printer")
     assert match.method == "none" and match.entry is None and not match.answered
-    assert match.suggestions[0].entry.id == "reset-password"
+    assert match.confidence < semantic.calibration.direct
+    assert [s.entry.id for s in match.suggestions] == ["reset-password"]  # the others are below 0.3
     assert match.score == pytest.approx(match.suggestions[0].score)
-    assert match.score < 0.8
 
 
-def test_answer_suggestions_are_the_other_entries_best_first(semantic: Matcher) -> None:
-    match = semantic.match("forgot pw")
+def test_answer_suggestions_are_the_other_entries_best_first(faq_file: Path) -> None:
+    matcher = Matcher(load_faq(faq_file), ConceptEncoder(), fused_calibration(suggest=0.01))
+    match = matcher.match("I forgot my password, what do I do on my laptop?")
     assert match.entry.id == "reset-password"
-    ids = [s.entry.id for s in match.suggestions]
-    assert "reset-password" not in ids
+    assert [s.entry.id for s in match.suggestions] == ["vpn", "request-pto"]
     scores = [s.score for s in match.suggestions]
-    assert scores == sorted(scores, reverse=True)
+    assert scores == sorted(scores, reverse=True) and scores[-1] >= 0.01
 
 
 def test_suggestions_skip_entries_with_nothing_in_common(semantic: Matcher) -> None:
-    match = semantic.match("zzz qqq")  # unknown words: cosine 0 with every phrasing
+    match = semantic.match("zzz qqq")  # unknown words and n-grams: 0 with every phrasing
     assert (match.method, match.score, match.suggestions) == ("none", 0.0, ())
 
 
-def test_entry_score_is_its_best_phrasing(semantic: Matcher) -> None:
+def test_entry_scores_are_their_best_phrasing_and_fused(semantic: Matcher) -> None:
     scores = semantic.score(["booking vacation days", "vpn"])
     encoder = ConceptEncoder()
-    phrasings = encoder.encode(["how do i request time off", "booking vacation days"])
+    phrasings = encoder.encode([normalize("How do I request time off?"), "booking vacation days"])
     query = encoder.encode(["booking vacation days"])[0]
     assert scores.semantic[0, 1] == pytest.approx(max(phrasings @ query))
-    assert scores.semantic.shape == scores.fuzzy.shape == (2, 3)
-    assert scores.fuzzy[0, 1] == 1.0
+    assert scores.semantic.shape == scores.lexical.shape == scores.fuzzy.shape == (2, 3)
+    assert scores.lexical[0, 1] == pytest.approx(1.0) and scores.fuzzy[0, 1] == 1.0
+    assert np.allclose(scores.fused, SEMANTIC_WEIGHT * scores.semantic + (1 - SEMANTIC_WEIGHT) * scores.lexical)
 
 
-def test_without_encoder_fuzzy_alone_decides(fuzzy_only: Matcher) -> None:
-    match = fuzzy_only.match("I forgot my password!!")
-    assert (match.method, match.entry.id, match.score) == ("fuzzy", "reset-password", 1.0)
-    assert fuzzy_only.score(["x"]).semantic is None
+def test_without_encoder_the_n_grams_alone_decide(lexical_only: Matcher) -> None:
+    match = lexical_only.match("I forgot my password!!")
+    assert (match.method, match.entry.id, match.phrasing) == ("semantic", "reset-password", "I forgot my password")
+    assert match.score == pytest.approx(1.0)
+    scores = lexical_only.score(["vpn setup"])
+    assert scores.semantic is None and scores.fused is scores.lexical
 
 
 @pytest.mark.parametrize("text", ["", "   ", "<@U123>", ":wave: <!here>"])
 def test_empty_messages_are_never_matched(semantic: Matcher, text: str) -> None:
     match = semantic.match(text)
-    assert (match.method, match.entry, match.suggestions) == ("none", None, ())
+    assert (match.method, match.entry, match.suggestions, match.confidence) == ("none", None, (), 0.0)
 
 
-def test_function_words_alone_do_not_fuzzy_match(fuzzy_only: Matcher) -> None:
-    assert fuzzy_only.match("how do I?").method == "none"
+def test_function_words_alone_do_not_match(semantic: Matcher, lexical_only: Matcher) -> None:
+    assert lexical_only.score(["how do I?"]).fuzzy.max() == 0.0  # no content word: the fuzzy guard refuses
+    assert lexical_only.match("how do I?").method == "none"
+    assert semantic.match("how do I?").method == "none"
 
 
-def test_thresholds_are_inclusive_and_configurable(faq_file: Path) -> None:
+def test_bars_are_inclusive_and_configurable(faq_file: Path, semantic: Matcher) -> None:
     faq = load_faq(faq_file)
-    strict = Matcher(faq, ConceptEncoder(), Thresholds(semantic=1.01, fuzzy=1.01))
-    assert strict.match("lost my passcode").method == "none"
-    exact = Matcher(faq, ConceptEncoder(), Thresholds(semantic=1.01, fuzzy=1.0))
+    confidence = semantic.match("lost my passcode").confidence
+    at_the_bar = Matcher(faq, ConceptEncoder(), fused_calibration(direct=confidence))
+    assert at_the_bar.match("lost my passcode").method == "semantic"
+    above = Matcher(faq, ConceptEncoder(), fused_calibration(direct=float(np.nextafter(confidence, 1.0))))
+    assert above.match("lost my passcode").method == "none"
+    strict = Matcher(faq, ConceptEncoder(), fused_calibration(direct=1.01, fuzzy=1.01))
+    assert strict.match("pw reset").method == "none"
+    exact = Matcher(faq, ConceptEncoder(), fused_calibration(direct=1.01, fuzzy=1.0))
     assert exact.match("pw reset").method == "fuzzy"
 
 
-def test_decide_is_vectorised_over_a_batch() -> None:
-    scores = Scores(
-        semantic=np.array([[0.9, 0.1], [0.5, 0.6], [0.5, 0.6], [0.95, 0.0]]),
-        fuzzy=np.array([[0.0, 0.0], [0.95, 0.2], [0.3, 0.3], [1.0, 1.0]]),
-        empty=np.array([False, False, False, True]),
-    )
-    decisions = decide(scores, Thresholds(semantic=0.8, fuzzy=0.9))
-    assert decisions.method.tolist() == [SEMANTIC, FUZZY, NONE, NONE]
-    assert decisions.entry.tolist() == [0, 0, -1, -1]
-    assert decisions.score.tolist() == [0.9, 0.95, 0.6, 0.95]
+def test_a_question_between_the_bars_is_answered_directly_not_in_a_channel(semantic: Matcher) -> None:
+    calibration = semantic.calibration
+    direct, channel = semantic.match("my passcode?", "direct"), semantic.match("my passcode?", "channel")
+    assert calibration.direct <= direct.confidence < calibration.channel
+    assert direct.confidence == channel.confidence
+    assert (direct.surface, direct.method, direct.entry.id) == ("direct", "semantic", "reset-password")
+    assert (channel.surface, channel.method, channel.entry) == ("channel", "none", None)
+    assert [s.entry.id for s in channel.suggestions] == ["reset-password"]  # what a suggest channel offers
+    sure = semantic.match("lost my passcode", "channel")
+    assert sure.confidence >= calibration.channel and sure.entry.id == "reset-password"
+
+
+def test_fuzzy_answers_on_both_surfaces(semantic: Matcher) -> None:
+    match = semantic.match("how do i conect to the vpnn?", "channel")
+    assert (match.method, match.entry.id) == ("fuzzy", "vpn")
+
+
+@pytest.mark.parametrize(("text", "kind"), [("thanks!", "thanks"), ("Thank you so much :tada:", "thanks"),
+                                            ("hi", "greeting"), ("Good morning team!", "greeting")])
+def test_small_talk_gets_no_entry_and_no_suggestions_whatever_the_bars(faq_file: Path, text: str, kind: str) -> None:
+    anything = Matcher(load_faq(faq_file), ConceptEncoder(), fused_calibration(direct=0.0, channel=0.0, suggest=0.0))
+    match = anything.match(text)
+    assert (match.small_talk, match.entry, match.method, match.suggestions) == (kind, None, "none", ())
+    # The same bars answer any other message, however weak the match.
+    other = anything.match("thanks for the vpn")
+    assert other.small_talk is None and other.entry is not None and other.suggestions

@@ -10,7 +10,7 @@ import pytest
 from faqbot.faq import load_faq
 from faqbot.matching.matcher import Matcher
 from faqbot.reload import FaqReloader, ReloadResult
-from tests.conftest import write
+from tests.conftest import ConceptEncoder, fused_calibration, write
 
 VPN = """\
 faqs:
@@ -35,7 +35,7 @@ class Served:
     """What the Slack app holds: the current matcher, replaced by the reloader."""
 
     def __init__(self, folder: Path) -> None:
-        self.matcher = Matcher(load_faq(folder))
+        self.matcher = Matcher(load_faq(folder), ConceptEncoder(), fused_calibration())
         self.problems: list[ReloadResult] = []
 
     def reloader(self, path: Path) -> FaqReloader:
@@ -63,6 +63,8 @@ def test_a_valid_edit_is_served(folder: Path) -> None:
     result = served.reloader(folder).reload()
     assert result == ReloadResult(True, 3)
     assert served.answers("Where can I park my car?") == "parking"
+    assert served.matcher.calibration == fused_calibration()  # the encoder and calibration are kept
+    assert isinstance(served.matcher.encoder, ConceptEncoder)
     assert served.problems == []
 
 

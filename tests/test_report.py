@@ -14,12 +14,12 @@ from faqbot.config import BUNDLED_MODEL
 from faqbot.matching.encoder import LstmEncoder
 from faqbot.database import SqlStore
 from faqbot.faq import load_faq
-from faqbot.matching.matcher import Matcher, Thresholds
+from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
-from faqbot.report import PeriodError, parse_period, stats, unanswered_groups
+from faqbot.report import GROUP_COSINE, PeriodError, parse_period, stats, unanswered_groups
 from faqbot.store import Choice, Feedback, Question
 from faqbot.suggest import as_yaml, proposals
-from tests.conftest import EPOCH, setting_variables
+from tests.conftest import EPOCH, fused_calibration, setting_variables
 
 NOW = datetime.now(UTC)
 
@@ -83,13 +83,24 @@ def test_stats_of_an_empty_period(store: SqlStore) -> None:
 
 @pytest.mark.parametrize("encoder", [LstmEncoder.load(BUNDLED_MODEL), None], ids=["bundled-lstm", "fuzzy"])
 def test_unanswered_and_unhelpful_questions_group_by_similarity(seeded: SqlStore, encoder: object) -> None:
-    groups = unanswered_groups(seeded, NOW - timedelta(days=7), encoder, Thresholds().semantic)
+    groups = unanswered_groups(seeded, NOW - timedelta(days=7), encoder)
     assert [g.count for g in groups] == [3, 1, 1]
     cafeteria, *rest = groups
     assert (cafeteria.unanswered, cafeteria.not_helpful) == (3, 0)
     assert set(cafeteria.examples) == {"where is the cafeteria", "wheres the cafeteria", "cafeteria location"}
     assert {g.examples[0] for g in rest} == {"forgot my password again", "what is the wifi password for guests"}
     assert [g.not_helpful for g in rest if g.examples[0] == "forgot my password again"] == [1]
+
+
+def test_the_grouping_cosine_is_configurable(seeded: SqlStore) -> None:
+    encoder = LstmEncoder.load(BUNDLED_MODEL)
+    start = NOW - timedelta(days=7)
+    assert GROUP_COSINE < 1.0
+    assert [g.count for g in unanswered_groups(seeded, start, encoder, cosine=GROUP_COSINE)] == [3, 1, 1]
+    # Nothing is that close (a wording repeated verbatim would be): every question alone.
+    assert [g.count for g in unanswered_groups(seeded, start, encoder, cosine=1.01)] == [1] * 5
+    # Anything is: one group of all five.
+    assert [g.count for g in unanswered_groups(seeded, start, encoder, cosine=-1.01)] == [5]
 
 
 def test_report_chart_is_written(seeded: SqlStore, tmp_path: Path) -> None:
@@ -115,8 +126,10 @@ def test_suggest_proposes_picked_and_helpful_wordings_the_faq_lacks(seeded: SqlS
     document["faqs"][0]["alternates"] += parsed["alternates"]
     edited = tmp_path / "edited.yaml"
     YAML().dump(document, edited)
-    match = Matcher(load_faq(edited)).match("what is the wifi password for guests")
-    assert match.entry is not None and match.entry.id == "reset-password"
+    question = "what is the wifi password for guests"
+    assert Matcher(faq, calibration=fused_calibration()).match(question, "channel").entry is None
+    match = Matcher(load_faq(edited), calibration=fused_calibration()).match(question, "channel")
+    assert match.entry is not None and match.entry.id == "reset-password" and match.phrasing == question
 
 
 @pytest.fixture

@@ -22,18 +22,22 @@ from faqbot.config import Settings
 from faqbot.database import SqlStore
 from faqbot.faq import load_faq
 from faqbot.logs import configure_logging
+from faqbot.matching.decision import Calibration
 from faqbot.matching.matcher import Matcher
 from faqbot.slack import blocks
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
-from tests.conftest import EPOCH, ConceptEncoder, write
+from tests.conftest import EPOCH, ConceptEncoder, fused_calibration, write
 from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack, LocalServer, signed_post
 
 TOKEN = "xoxb-1111-2222-secrettokenvalue"
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 CHANNEL, DM, USER = "C0CHAN", "D0DM", "U0ASKER"
 FORM = "application/x-www-form-urlencoded"
+# Confidence rises with the fused score alone: DMs, mentions and /faq answer from fused 0.54,
+# channels from 0.67; "Did you mean" offers entries from 0.3.
+CALIBRATION = fused_calibration(channel=0.85, direct=0.6, suggest=0.3)
 
 
 class TrackingExecutor(ThreadPoolExecutor):
@@ -124,11 +128,11 @@ def fake() -> Iterator[FakeSlack]:
     slack.stop()
 
 
-def serve(fake: FakeSlack, faq_file: Path, **settings: Any) -> Iterator[Bot]:
+def serve(fake: FakeSlack, faq_file: Path, calibration: Calibration = CALIBRATION, **settings: Any) -> Iterator[Bot]:
     config = Settings(slack_bot_token=TOKEN, slack_signing_secret=SECRET, faq_path=faq_file, index_cache=None,
                       **settings)
     store = SqlStore.open(f"sqlite:///{faq_file.parent / 'faqbot.db'}")
-    matcher = Matcher(load_faq(faq_file), ConceptEncoder())
+    matcher = Matcher(load_faq(faq_file), ConceptEncoder(), calibration)
     executor = TrackingExecutor()
     app, services = assemble(config, matcher, store, "http", web_client(TOKEN, fake.api_url), executor)
     server = LocalServer(wsgi_app(app))
@@ -153,7 +157,8 @@ def test_a_confident_channel_question_is_answered_in_a_thread(bot: Bot) -> None:
     assert call.body["thread_ts"] == "1700000000.000100"
     shown = texts(blocks_of(call))
     assert "the reset page" in shown and "Answering _How do I reset my password?_" in shown
-    assert "semantic match, similarity" in shown
+    confidence = bot.services.matcher.match("I forgot my password, how do I get back in?", "channel").confidence
+    assert confidence >= CALIBRATION.channel and f"semantic match, confidence {confidence:.0%}" in shown
     assert call.body["text"].startswith("Go to")
     assert call.body["unfurl_links"] is False  # the reset page's link preview would bury the answer
     assert [b["action_id"] for b in buttons(blocks_of(call))] == [blocks.HELPFUL, blocks.NOT_HELPFUL]
@@ -181,6 +186,30 @@ def test_silent_channels_record_but_never_reply(bot: Bot) -> None:
     assert bot.fake.of("chat.") == []
     [question] = bot.store.questions(EPOCH)
     assert (question.entry_id, question.answered) == ("reset-password", False)
+
+
+def test_a_channel_question_is_answered_only_at_the_channel_bar(bot: Bot) -> None:
+    question = "my passcode?"  # reset-password, but confidence 0.75: enough for a DM, not for a channel
+    assert CALIBRATION.direct <= bot.services.matcher.match(question).confidence < CALIBRATION.channel
+    bot.event(message(question))
+    bot.executor.wait_idle()
+    assert bot.fake.of("chat.") == []
+    [question_record] = bot.store.questions(EPOCH)
+    assert (question_record.entry_id, question_record.answered, question_record.method) == (None, False, "none")
+    bot.event(message(question, ts="1700000000.000200", channel=DM))  # asked directly, it is answered
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert call.body["channel"] == DM and "the reset page" in texts(blocks_of(call))
+    # Where the mode is suggest, the asker alone is offered the entry.
+    bot.event(message(question, ts="1700000000.000300", channel="C0HELPFUL"))
+    [offer] = bot.fake.wait_for("chat.postEphemeral")
+    assert [json.loads(b["value"])["entry"] for b in buttons(blocks_of(offer))] == ["reset-password"]
+
+
+def test_a_lower_channel_bar_answers_in_the_channel(fake: FakeSlack, faq_file: Path) -> None:
+    for bot in serve(fake, faq_file, calibration=fused_calibration(channel=0.7, direct=0.6, suggest=0.3)):
+        bot.event(message("my passcode?"))
+        [call] = bot.fake.wait_for("chat.postMessage")
+        assert call.body["channel"] == CHANNEL and "the reset page" in texts(blocks_of(call))
 
 
 def test_suggest_channels_offer_did_you_mean_privately(bot: Bot) -> None:
@@ -240,6 +269,18 @@ def test_a_dm_without_a_confident_answer_says_so_and_offers_suggestions(bot: Bot
     [suggestion] = buttons(blocks_of(call))
     assert suggestion["action_id"] == f"{blocks.SUGGESTION_PREFIX}0"
     assert json.loads(suggestion["value"])["entry"] == "vpn"
+
+
+@pytest.mark.parametrize(("text", "reply"), [("thanks!", "You're welcome!"), ("Thank you so much", "You're welcome!"),
+                                             ("hi", "Hi! Ask me a question")])
+def test_a_dm_of_thanks_or_hello_gets_a_word_back_and_no_buttons(bot: Bot, text: str, reply: str) -> None:
+    bot.event(message(text, channel=DM))
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert call.body["channel"] == DM and call.body["text"].startswith(reply)
+    assert texts(blocks_of(call)).startswith(reply) and buttons(blocks_of(call)) == []
+    bot.executor.wait_idle()
+    [question] = bot.store.questions(EPOCH)
+    assert (question.entry_id, question.answered, question.method) == (None, False, "none")
 
 
 def test_a_mention_is_answered_in_a_thread_once(bot: Bot) -> None:

@@ -1,6 +1,7 @@
 """The Trax side: loss, training steps, parity with the NumPy encoder, `faqbot train` end to end."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -142,6 +143,13 @@ def test_train_from_scratch_then_fine_tune_on_an_faq(tmp_path: Path) -> None:
     assert adapted.tokenizer.unknown_rate(["globalprotect drops okta"]) == 0.0
     assert base.tokenizer.unknown_rate(["globalprotect drops okta"]) > 0.5
     assert adapted.weights["embedding"].shape[0] == len(adapted.tokenizer.vocab)
+    # The finetune preset holds out one phrasing of every entry with three or more (here gp's),
+    # records it, and the served encoder knows it never trained on it (calibration asks only those).
+    tuned_record = json.loads((tuned / "config.json").read_text())["training"]
+    assert tuned_record["held_out"] == 1 and tuned_record["texts"] == 5 - 1
+    assert adapted.held_out_texts == frozenset(tuned_record["held_out_texts"])
+    [held] = adapted.held_out_texts
+    assert held in {"globalprotect keeps disconnecting", "globalprotect drops", "vpn client disconnects"}
 
 
 def test_resume_continues_from_the_checkpoint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -194,7 +202,8 @@ def test_serving_never_imports_the_training_stack(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", code, str(model), str(REPO / "faq_data")],
                           capture_output=True, text=True, cwd=tmp_path, env={"FAQBOT_INDEX_CACHE": "none", "PATH": ""})
     assert "HEAVY []" in done.stdout, done.stdout + done.stderr
-    assert "semantic" in done.stdout or "fuzzy" in done.stdout or "don't know" in done.stdout
+    # an answer ("[entry-id, confidence 0.61]" or "[entry-id, fuzzy 0.93]"), or none
+    assert re.search(r"  \[[a-z0-9-]+, (confidence|fuzzy) [01]\.\d\d\]\n", done.stdout) or "don't know" in done.stdout
 
 
 def test_fine_tuning_starts_from_the_given_model(tmp_path: Path) -> None:

@@ -41,16 +41,18 @@ class CalibrationError(ValueError):
 class Calibration:
     """The confidence model and each surface's bar; `faqbot calibrate` writes one per FAQ.
 
-    The defaults are what `faqbot calibrate` chose for the sample FAQ and the bundled model.
+    The defaults are what `faqbot calibrate` chose for the sample FAQ and the bundled model
+    (`faq_data/calibration.json`; a test holds them equal).
     """
 
-    coef: tuple[float, ...] = (9.93, 11.5)  # over FEATURES
-    intercept: float = -7.36
-    channel: float = 0.8  # confidence to answer unasked in a channel (high precision)
-    direct: float = 0.5  # confidence to answer a DM, an @mention or /faq
-    fuzzy: float = 0.90  # guarded fuzzy ratio that answers when the confidence does not
+    coef: tuple[float, ...] = (2.7542, 3.7709)  # over FEATURES
+    intercept: float = -1.8383
+    channel: float = 0.89  # confidence to answer unasked in a channel (high precision)
+    direct: float = 0.35  # confidence to answer a DM, an @mention or /faq
+    fuzzy: float = 0.9  # guarded fuzzy ratio that answers when the confidence does not
     suggest: float = 0.35  # fused score an entry needs to be offered as "Did you mean"
-    model: str | None = None  # the encoder it was fitted with (its name); None: built in
+    semantic_weight: float = 0.7  # encoder share of the fused score
+    model: str | None = "lstm-238815fa17abddfc"  # name of the encoder it was fitted with (None: no encoder)
     fitted: dict = field(default_factory=dict)  # how it was chosen, for people reading the file
 
     def bar(self, surface: Surface) -> float:
@@ -80,6 +82,7 @@ class Calibration:
             calibration = cls(
                 coef=tuple(float(c) for c in data["coef"]), intercept=float(data["intercept"]),
                 **{k: float(data[k]) for k in ("channel", "direct", "fuzzy", "suggest")},
+                semantic_weight=float(data.get("semantic_weight", SEMANTIC_WEIGHT)),
                 model=data.get("model"), fitted=dict(data.get("fitted") or {}),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -98,19 +101,21 @@ class Scores:
     lexical: np.ndarray  # character n-gram TF-IDF cosines
     fuzzy: np.ndarray  # guarded fuzzy ratios in [0, 1]
     empty: np.ndarray  # (queries,) True where the query normalised to nothing
+    weight: float = SEMANTIC_WEIGHT  # encoder share of the fused score
 
     @classmethod
     def concat(cls, parts: Sequence[Scores]) -> Scores:
         """One batch from several (chunks of a query set, or its in- and out-of-scope halves)."""
         semantic = None if parts[0].semantic is None else np.concatenate([p.semantic for p in parts])
-        return cls(semantic, *(np.concatenate([getattr(p, k) for p in parts]) for k in ("lexical", "fuzzy", "empty")))
+        arrays = (np.concatenate([getattr(p, k) for p in parts]) for k in ("lexical", "fuzzy", "empty"))
+        return cls(semantic, *arrays, weight=parts[0].weight)
 
     @cached_property
     def fused(self) -> np.ndarray:
         """The score that ranks entries: encoder and lexical cosines fused (lexical alone without encoder)."""
         if self.semantic is None:
             return self.lexical
-        return SEMANTIC_WEIGHT * self.semantic + (1.0 - SEMANTIC_WEIGHT) * self.lexical
+        return self.weight * self.semantic + (1.0 - self.weight) * self.lexical
 
     @cached_property
     def best(self) -> tuple[np.ndarray, np.ndarray]:

@@ -87,11 +87,14 @@ def lstm_layer(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarra
 class LstmEncoder:
     """The trained Siamese branch run in NumPy: Embedding -> LSTM -> masked mean -> L2."""
 
-    def __init__(self, config: ModelConfig, tokenizer: Tokenizer, weights: dict[str, np.ndarray], name: str) -> None:
+    def __init__(self, config: ModelConfig, tokenizer: Tokenizer, weights: dict[str, np.ndarray], name: str,
+                 held_out_texts: frozenset[str] = frozenset()) -> None:
         self.config = config
         self.tokenizer = tokenizer
         self.weights = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
         self._name = name
+        # Normalised texts its training held out: questions it has never seen, for calibration.
+        self.held_out_texts = held_out_texts
 
     @property
     def name(self) -> str:
@@ -129,7 +132,8 @@ class LstmEncoder:
         digest = hashlib.sha256()
         for file in (CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE):
             digest.update((folder / file).read_bytes())
-        return cls(config, tokenizer, weights, name=f"lstm-{digest.hexdigest()[:16]}")
+        return cls(config, tokenizer, weights, name=f"lstm-{digest.hexdigest()[:16]}",
+                   held_out_texts=_read_held_out(folder))
 
 
 def read_config(folder: Path) -> ModelConfig:
@@ -148,6 +152,13 @@ def read_config(folder: Path) -> ModelConfig:
         return ModelConfig(**data["model"])
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{path}: bad 'model' section ({exc})") from exc
+
+
+def _read_held_out(folder: Path) -> frozenset[str]:
+    """The texts config.json records as held out of training (read_config has checked the file)."""
+    training = json.loads((folder / CONFIG_FILE).read_text(encoding="utf-8")).get("training")
+    texts = training.get("held_out_texts") if isinstance(training, dict) else None
+    return frozenset(t for t in texts if isinstance(t, str)) if isinstance(texts, list) else frozenset()
 
 
 def _read_vocab(folder: Path, config: ModelConfig) -> Tokenizer:

@@ -11,6 +11,7 @@ import hashlib
 import logging
 import os
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -62,7 +63,7 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
         log.warning("index cache %s does not fit this FAQ; rebuilding", path)
     except FileNotFoundError:
         pass
-    except (OSError, ValueError, EOFError, KeyError) as exc:
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:  # .npz files are zip archives
         log.warning("index cache %s is unreadable (%s); rebuilding", path, exc)
     arrays = build()
     try:

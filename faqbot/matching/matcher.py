@@ -114,11 +114,13 @@ class Matcher:
             return None if m is None else np.maximum.reduceat(m, self._starts, axis=1)
 
         empty = np.array([not n for n in normalized], dtype=bool)
-        return Scores(*(by_entry(by_phrasing[k]) for k in ("semantic", "lexical", "fuzzy")), empty)
+        return Scores(*(by_entry(by_phrasing[k]) for k in ("semantic", "lexical", "fuzzy")), empty,
+                      weight=self.calibration.semantic_weight)
 
     def _fused(self, by_phrasing: dict[str, np.ndarray | None]) -> np.ndarray:
         """Fused scores per phrasing, to name the phrasing that matched."""
-        return Scores(by_phrasing["semantic"], by_phrasing["lexical"], by_phrasing["fuzzy"], np.zeros(1, bool)).fused
+        return Scores(by_phrasing["semantic"], by_phrasing["lexical"], by_phrasing["fuzzy"], np.zeros(1, bool),
+                      weight=self.calibration.semantic_weight).fused
 
     def _suggestions(self, fused: np.ndarray, exclude: int) -> tuple[Suggestion, ...]:
         """The best other entries whose fused score reaches the suggestion bar."""

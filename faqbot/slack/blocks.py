@@ -39,7 +39,7 @@ class ButtonValue:
 
     question: str  # Question.id in the store
     entry: str  # Entry.id
-    how: str = ""  # the context line's wording: "semantic match, similarity 0.83", "picked by <@U1>", ...
+    how: str = ""  # the context line's wording: "semantic match, confidence 83%", "picked by <@U1>", ...
     others: tuple[str, ...] = field(default_factory=tuple)  # entry ids to offer after a 👎
 
     def dump(self) -> str:

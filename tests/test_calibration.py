@@ -1,0 +1,270 @@
+"""Calibration on the FAQ alone: the FAQ-side questions, the fit, the file `faqbot calibrate`
+writes, and how the app reads it (or refuses it cleanly)."""
+
+import dataclasses
+import json
+import logging
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from faqbot.cli import build_matcher, cli, settings
+from faqbot.config import BUNDLED_MODEL
+from faqbot.evaluate import Evaluation, Query, decision_metrics
+from faqbot.faq import load_faq
+from faqbot.matching.calibration import BARS, faq_side, fit
+from faqbot.matching.decision import FEATURES, Calibration, CalibrationError
+from faqbot.matching.encoder import LstmEncoder
+from faqbot.matching.matcher import Matcher
+from faqbot.matching.normalize import normalize
+from tests.conftest import SMALL_FAQ, ConceptEncoder, fused_calibration, setting_variables, write
+
+SAMPLE_FAQ = Path(__file__).resolve().parent.parent / "faq_data"
+ONE_PHRASING = """\
+  - id: parking
+    question: Where can I park my car?
+    answer: Level -2.
+"""
+
+
+@pytest.fixture
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No FAQBOT_* variable or .env of the developer's; no encoder, so the CLI is quick."""
+    for name in setting_variables():
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FAQBOT_MODEL", "none")
+    monkeypatch.setenv("FAQBOT_INDEX_CACHE", "none")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def faq_folder(tmp_path: Path) -> Path:
+    write(tmp_path / "faq" / "it.yaml", SMALL_FAQ)
+    return tmp_path / "faq"
+
+
+def run(*args: str):
+    return CliRunner().invoke(cli, list(args))
+
+
+# --- the FAQ-side questions and the fit --------------------------------------------------------
+
+def test_faq_side_asks_each_phrasing_without_itself_and_without_its_entry(tmp_path: Path) -> None:
+    faq = load_faq(write(tmp_path / "faq.yaml", SMALL_FAQ + ONE_PHRASING))
+    matcher = Matcher(faq, ConceptEncoder())
+    side = faq_side(matcher)
+    # 7 phrasings of entries with two or more (parking has one: not asked), in scope then out of scope.
+    assert side.texts == [p for e in faq.entries[:3] for p in e.phrasings] * 2
+    assert side.gold.tolist() == [0, 0, 0, 1, 1, 2, 2] + [-1] * 7
+    assert side.scores.semantic.shape == (14, 4)
+    encoder = ConceptEncoder()
+    forgot = encoder.encode([normalize("I forgot my password")])
+    others = encoder.encode([normalize("How do I reset my password?"), "pw reset"])
+    assert side.scores.semantic[1, 0] == pytest.approx(float((others @ forgot.T).max()))  # its siblings only
+    for signal in ("semantic", "lexical", "fuzzy"):
+        assert getattr(side.scores, signal)[8, 0] == -np.inf  # its entry is hidden out of scope
+        assert np.isfinite(getattr(side.scores, signal)[8, 1:]).all()
+    assert side.scores.features[8, 0] >= 0.0  # a hidden entry counts as nothing there
+
+
+def test_fit_is_deterministic_and_the_channel_bar_is_the_higher(faq_file: Path) -> None:
+    faq = load_faq(faq_file)
+    for encoder in (ConceptEncoder(), None):
+        first, second = fit(Matcher(faq, encoder)), fit(Matcher(faq, encoder))
+        assert first == second
+        assert first.direct in BARS and first.channel in BARS and first.channel >= first.direct
+        assert first.model == (encoder.name if encoder else None)
+        assert len(first.coef) == len(FEATURES) and first.coef[0] > 0  # a higher score is more likely right
+        assert first.fitted["faq_side_questions"] == 14
+
+
+def test_the_direct_bar_has_the_best_decision_accuracy_and_the_channel_bar_the_precision() -> None:
+    matcher = Matcher(load_faq(SAMPLE_FAQ))  # n-grams alone: about half the held-out alternates are found
+    # Out-of-scope questions weigh as much as in-scope ones, so accuracy is the plain count.
+    calibration = fit(matcher, direct_out_of_scope=0.5, channel_precision=0.85)
+    side = faq_side(matcher)
+    evaluation = Evaluation(matcher, [Query(t, None) for t in side.texts], side.gold, side.scores)
+    confidence_only = dataclasses.replace(calibration, fuzzy=math.inf)
+
+    def metrics(bar: float) -> dict:
+        return decision_metrics(evaluation, confidence_only, bar=bar)
+
+    best = metrics(calibration.direct)["decision_accuracy"]
+    assert all(metrics(float(bar))["decision_accuracy"] <= best for bar in BARS)
+    assert 0.5 < best < 1.0
+    # The channel bar is the lowest whose answers are right 85% of the time.
+    assert calibration.direct < calibration.channel < BARS[-1]
+    assert 1 - metrics(calibration.channel)["wrong_answer_share"] >= 0.85
+    for below in BARS[BARS < calibration.channel]:
+        assert 1 - metrics(float(below))["wrong_answer_share"] < 0.85
+
+
+def test_fit_needs_alternates(tmp_path: Path) -> None:
+    faq = load_faq(write(tmp_path / "faq.yaml", "faqs:\n" + ONE_PHRASING))
+    with pytest.raises(ValueError, match="no entry has two phrasings"):
+        fit(Matcher(faq))
+
+
+# --- the file ----------------------------------------------------------------------------------
+
+def test_save_and_load_round_trip(faq_file: Path, tmp_path: Path) -> None:
+    fitted = fit(Matcher(load_faq(faq_file), ConceptEncoder()))
+    path = tmp_path / "calibration.json"
+    fitted.save(path)
+    assert Calibration.load(path) == fitted
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("calibration")] == ["calibration.json"]
+    data = json.loads(path.read_text())
+    assert (data["format"], data["features"], data["model"]) == (1, list(FEATURES), "concepts-v1")
+    fused_calibration().save(path)  # replaced whole
+    assert Calibration.load(path) == fused_calibration()
+
+
+def valid() -> dict:
+    return {"format": 1, "features": list(FEATURES), "coef": [10.0, 0.0], "intercept": -5.0, "channel": 0.9,
+            "direct": 0.6, "fuzzy": 0.9, "suggest": 0.3, "model": None, "fitted": {}}
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("{\"format\": 1,", "cannot read the calibration"),
+    (b"\xff\xfe{}", "cannot read the calibration"),
+    ("[1, 2]", "not a calibration written by this faqbot"),
+    (json.dumps({"name": "a package.json, say"}), "not a calibration written by this faqbot"),
+    (json.dumps({**valid(), "format": 2}), "not a calibration written by this faqbot"),
+    (json.dumps({**valid(), "features": ["score"]}), "not a calibration written by this faqbot"),
+    (json.dumps({k: v for k, v in valid().items() if k != "direct"}), "field missing or not a number"),
+    (json.dumps({**valid(), "channel": "high"}), "field missing or not a number"),
+    (json.dumps({**valid(), "coef": [1.0, 2.0, 3.0]}), "3 coefficients"),
+    (json.dumps({**valid(), "intercept": float("nan")}), "non-finite"),
+], ids=["truncated", "not-utf8", "a-list", "foreign", "format", "features", "missing", "not-a-number",
+        "coefficients", "nan"])
+def test_a_broken_or_foreign_file_is_refused(tmp_path: Path, content: str | bytes, problem: str) -> None:
+    path = tmp_path / "calibration.json"
+    path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    with pytest.raises(CalibrationError, match=problem) as info:
+        Calibration.load(path)
+    assert str(info.value).startswith(f"{path}: ")
+    with pytest.raises(CalibrationError, match="cannot read"):
+        Calibration.load(tmp_path / "missing.json")
+
+
+def test_the_valid_file_of_the_refusal_tests_loads(tmp_path: Path) -> None:
+    path = write(tmp_path / "calibration.json", json.dumps(valid()))
+    assert Calibration.load(path) == fused_calibration()
+
+
+# --- faqbot calibrate, and the app reading what it wrote ----------------------------------------
+
+@pytest.mark.usefixtures("clean_environment")
+def test_calibrate_writes_beside_the_faq_where_the_app_reads_it(faq_folder: Path) -> None:
+    path = faq_folder / "calibration.json"
+    # none yet, and the built-in one is for the bundled model: calibrated at start-up, not written
+    assert build_matcher(settings(faq_path=faq_folder)).calibration == fit(Matcher(load_faq(faq_folder)))
+    assert not path.exists()
+    result = run("calibrate", "--faq", str(faq_folder))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"wrote {path}:")
+    written = Calibration.load(path)
+    assert written == fit(Matcher(load_faq(faq_folder)))  # what the fit gives, for the configured pipeline
+    assert build_matcher(settings(faq_path=faq_folder)).calibration == written
+    # and `ask` answers with it, not with the built-in one
+    data = json.loads(run("ask", "pw reset", "--faq", str(faq_folder), "--json").output)
+    faq = load_faq(faq_folder)
+    assert data["confidence"] == round(Matcher(faq, calibration=written).match("pw reset").confidence, 4)
+    assert data["confidence"] != round(Matcher(faq).match("pw reset").confidence, 4)
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_calibrate_writes_to_a_new_calibration_path(faq_folder: Path, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    elsewhere = tmp_path / "elsewhere.json"
+    result = run("calibrate", "--faq", str(faq_folder), "--calibration", str(elsewhere))
+    assert result.exit_code == 0, result.output
+    assert elsewhere.is_file() and not (faq_folder / "calibration.json").exists()
+    monkeypatch.setenv("FAQBOT_CALIBRATION", str(elsewhere))
+    assert build_matcher(settings(faq_path=faq_folder)).calibration == Calibration.load(elsewhere)
+    # Asked to read one that is not there, the app says so.
+    missing = run("ask", "hi", "--faq", str(faq_folder), "--calibration", str(tmp_path / "nope.json"))
+    assert missing.exit_code == 1 and "no calibration file at" in missing.output
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_overrides_apply_on_top_of_the_file(faq_folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fused_calibration().save(faq_folder / "calibration.json")
+    monkeypatch.setenv("FAQBOT_CHANNEL_THRESHOLD", "0.95")
+    monkeypatch.setenv("FAQBOT_DIRECT_THRESHOLD", "0.4")
+    calibration = build_matcher(settings(faq_path=faq_folder, fuzzy_threshold=0.8)).calibration
+    assert calibration == fused_calibration(channel=0.95, direct=0.4, fuzzy=0.8)
+    off = build_matcher(settings(faq_path=faq_folder, fuzzy_fallback=False)).calibration
+    assert off.fuzzy == math.inf
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_switching_fuzzy_off_is_not_written_into_the_file(faq_folder: Path) -> None:
+    result = run("calibrate", "--faq", str(faq_folder), "--no-fuzzy-fallback")
+    assert result.exit_code == 0, result.output
+    path = faq_folder / "calibration.json"
+    assert "Infinity" not in path.read_text()  # not even valid JSON
+    assert Calibration.load(path).fuzzy == Calibration().fuzzy
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_a_calibration_of_another_model_is_ignored(faq_folder: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = faq_folder / "calibration.json"
+    fused_calibration(model="lstm-0123456789abcdef").save(path)
+    faq = load_faq(faq_folder)
+    with caplog.at_level(logging.WARNING):  # n-grams alone here: calibrated on the FAQ at start-up
+        served = build_matcher(settings(faq_path=faq_folder)).calibration
+    assert served == fit(Matcher(faq, calibration=fused_calibration(model="lstm-0123456789abcdef")))
+    assert f"no calibration for this model at {path}: calibrated on the FAQ now" in caplog.text
+    fused_calibration(model=None).save(path)  # fitted without encoder, served with the bundled model
+    with_model = build_matcher(settings(faq_path=faq_folder, model=BUNDLED_MODEL)).calibration
+    assert with_model == fit(Matcher(faq, LstmEncoder.load(BUNDLED_MODEL), fused_calibration(model=None)))
+    assert build_matcher(settings(faq_path=faq_folder)).calibration == fused_calibration()
+
+
+@pytest.mark.usefixtures("clean_environment")
+@pytest.mark.parametrize("command", [["ask", "how do I reset my password?"], ["chat"], ["report"]])
+def test_a_corrupt_calibration_is_a_clean_error(faq_folder: Path, command: list[str]) -> None:
+    (faq_folder / "calibration.json").write_text('{"format": 1, "coef": [1', encoding="utf-8")
+    result = run(*command, "--faq", str(faq_folder))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "Traceback" not in result.output
+    assert f"Error: {faq_folder / 'calibration.json'}: cannot read the calibration" in result.output
+    assert "run `faqbot calibrate` to write a new one" in result.output
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_calibrate_replaces_a_corrupt_calibration(faq_folder: Path) -> None:
+    path = faq_folder / "calibration.json"
+    path.write_text("{not json", encoding="utf-8")
+    result = run("calibrate", "--faq", str(faq_folder))
+    assert result.exit_code == 0, result.output
+    assert Calibration.load(path) == fit(Matcher(load_faq(faq_folder)))
+    assert run("ask", "pw reset", "--faq", str(faq_folder)).exit_code == 0
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_calibrate_on_a_faq_without_alternates_is_a_clean_error(tmp_path: Path) -> None:
+    folder = tmp_path / "bare"
+    write(folder / "faq.yaml", "faqs:\n" + ONE_PHRASING)
+    result = run("calibrate", "--faq", str(folder))
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    assert "no entry has two phrasings" in result.output and not (folder / "calibration.json").exists()
+
+
+def test_a_fine_tuned_model_is_calibrated_on_the_phrasings_its_training_held_out() -> None:
+    """A model has learnt the phrasings it trained on; asking those would make it look surer than it is."""
+    faq = load_faq(SAMPLE_FAQ)
+    encoder = ConceptEncoder()
+    matcher = Matcher(faq, encoder)
+    everything = faq_side(matcher)
+    unseen = sorted({normalize(e.alternates[0]) for e in faq.entries if len(e.phrasings) >= 3})
+    encoder.held_out_texts = frozenset(unseen)
+    asked = faq_side(matcher)
+    assert len(unseen) >= 20 and len(asked.texts) == 2 * len(unseen) < len(everything.texts)
+    assert {normalize(t) for t in asked.texts} == set(unseen)
+    encoder.held_out_texts = frozenset(unseen[:5])  # too few to calibrate on: every phrasing is asked
+    assert len(faq_side(matcher).texts) == len(everything.texts)

@@ -1,0 +1,63 @@
+"""The guarded fuzzy fallback: typos of a whole phrasing still match; subsets, supersets and
+questions with too little content do not."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from rapidfuzz import fuzz
+
+from faqbot.faq import load_faq
+from faqbot.matching.fuzzy import MAX_LENGTH_RATIO, MIN_CONTENT_WORDS, FuzzyIndex, content_words
+from faqbot.matching.normalize import normalize
+
+SAMPLE_FAQ = Path(__file__).resolve().parent.parent / "faq_data"
+SUPERSET = ("please do not reset my password, I want to know how expenses get approved by finance and who "
+            "signs off on them")
+
+
+@pytest.fixture(scope="module")
+def sample() -> FuzzyIndex:
+    return FuzzyIndex([normalize(p) for e in load_faq(SAMPLE_FAQ).entries for p in e.phrasings])
+
+
+def best(index: FuzzyIndex, text: str) -> float:
+    return float(index.scores([normalize(text)]).max())
+
+
+def test_a_typo_of_a_whole_phrasing_still_matches(sample: FuzzyIndex) -> None:
+    index = FuzzyIndex([normalize("How do I reset my password?")])
+    assert index.scores([normalize("how do i reset my pasword")])[0, 0] >= 0.9
+    assert best(sample, "how do i reset my pasword") >= 0.9
+    assert index.scores([normalize("reset my password")])[0, 0] == 1.0  # function words do not count
+    assert index.scores([normalize("password, reset it")])[0, 0] == 1.0  # nor does word order
+
+
+@pytest.mark.parametrize("text", ["what should I do now?", "how do I change it?", SUPERSET, "anyone up for coffee?"])
+def test_chatter_subsets_and_supersets_stay_below_the_fuzzy_bar(sample: FuzzyIndex, text: str) -> None:
+    assert best(sample, text) < 0.9
+
+
+def test_the_guards() -> None:
+    index = FuzzyIndex([normalize("How do I reset my password?"), normalize("pw reset")])
+    # Too little content: "change it" has one content word.
+    assert content_words(normalize("how do I change it?")) == "change"
+    assert MIN_CONTENT_WORDS == 2 and index.scores([normalize("how do I change it?")]).max() == 0.0
+    assert index.scores([normalize("password?")]).max() == 0.0
+    # Lopsided: all of a phrasing's words inside a much longer question.
+    long = normalize("I want to reset my password and also my laptop and my vpn token please")
+    assert fuzz.token_set_ratio(content_words(long), "reset password") == 100  # what token_set_ratio scored
+    assert len(content_words(long)) > MAX_LENGTH_RATIO * len("reset password")
+    assert index.scores([long]).max() == 0.0
+    assert best(index, SUPERSET) == 0.0
+
+
+def test_scores_are_a_batch_of_ratios_in_0_1(sample: FuzzyIndex) -> None:
+    texts = [normalize(t) for t in ("how do i reset my pasword", "vpn keeps dropping", "", "expense a taxi")]
+    batch = sample.scores(texts)
+    assert batch.shape[0] == 4 and batch.dtype == np.float64
+    assert ((batch >= 0) & (batch <= 1)).all()
+    assert batch[2].max() == 0.0  # nothing to compare
+    for i, text in enumerate(texts):
+        assert np.array_equal(sample.scores([text])[0], batch[i])
+    assert np.array_equal(sample.scores(texts, workers=2), batch)

@@ -1,0 +1,128 @@
+"""The character n-gram TF-IDF index: scikit-learn's weighting in NumPy, and its on-disk cache."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from faqbot.faq import load_faq
+from faqbot.matching import index_cache
+from faqbot.matching.index_cache import cached_lexical
+from faqbot.matching.lexical import LexicalIndex, char_wb_ngrams
+from faqbot.matching.normalize import normalize
+
+SAMPLE_FAQ = Path(__file__).resolve().parent.parent / "faq_data"
+PHRASINGS = [normalize(p) for p in (
+    "How do I reset my password?", "I forgot my password", "pw reset", "How do I request time off?",
+    "booking vacation days", "How do I connect to the VPN?", "vpn setup on my laptop", "a", "ok ok ok ok",
+    "Where's the S3 bucket for CI artefacts (prod-eu-1)?",
+)]
+QUERIES = [normalize(q) for q in (
+    "forgot my passwrod", "reset pw", "vpn", "vacation booking for my laptop", "a b c", "ok",
+    "how do i request a new vpn password", "s3 bucket prod eu 1", "password password password",
+)]
+
+
+def sklearn_cosines(phrasings: list[str], queries: list[str]) -> np.ndarray:
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+    rows = vectorizer.fit_transform(phrasings)
+    return (vectorizer.transform(queries) @ rows.T).toarray()
+
+
+def test_n_grams_are_scikit_learns() -> None:
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
+    for text in [*PHRASINGS, *QUERIES, "x", "xy", "abc"]:
+        assert char_wb_ngrams(text) == analyzer(text)
+
+
+def test_cosines_equal_scikit_learns_tfidf() -> None:
+    index = LexicalIndex.build(PHRASINGS)
+    got = index.scores(QUERIES)
+    assert got.shape == (len(QUERIES), len(PHRASINGS))
+    assert np.allclose(got, sklearn_cosines(PHRASINGS, QUERIES), atol=1e-5)
+    # A phrasing against itself is 1.
+    assert np.allclose(np.diag(index.scores(PHRASINGS)), 1.0, atol=1e-5)
+
+
+def test_cosines_equal_scikit_learns_on_the_sample_faq() -> None:
+    phrasings = [normalize(p) for e in load_faq(SAMPLE_FAQ).entries for p in e.phrasings]
+    queries = ["my laptop will not turn on", "how do i expense a taxi", "vpn keeps dropping", "reset mfa"]
+    got = LexicalIndex.build(phrasings).scores(queries)
+    assert np.allclose(got, sklearn_cosines(phrasings, queries), atol=1e-5)
+
+
+def test_a_query_scores_the_same_alone_and_in_any_batch() -> None:
+    index = LexicalIndex.build(PHRASINGS)
+    batch = index.scores(QUERIES)
+    for i, query in enumerate(QUERIES):
+        assert np.array_equal(index.scores([query])[0], batch[i])
+    assert np.array_equal(index.scores(QUERIES[::-1]), batch[::-1])
+
+
+@pytest.mark.parametrize("query", ["zzqx", "", "qqq zzz"])
+def test_a_query_with_no_known_n_gram_scores_zero(query: str) -> None:
+    index = LexicalIndex.build(PHRASINGS)
+    assert not set(char_wb_ngrams(query)) & set(index.column)
+    scores = index.scores([query, "vpn"])
+    assert scores[0].tolist() == [0.0] * len(PHRASINGS) and scores[1].max() > 0
+
+
+def test_round_trip_through_arrays_and_an_npz_file(tmp_path: Path) -> None:
+    index = LexicalIndex.build(PHRASINGS)
+    again = LexicalIndex.from_arrays(index.arrays())
+    assert np.array_equal(again.scores(QUERIES), index.scores(QUERIES))
+    np.savez(tmp_path / "index.npz", **index.arrays())
+    with np.load(tmp_path / "index.npz", allow_pickle=False) as data:
+        loaded = LexicalIndex.from_arrays({k: data[k] for k in data.files})
+    assert loaded.n_phrasings == len(PHRASINGS)
+    for name, array in index.arrays().items():
+        assert np.array_equal(loaded.arrays()[name], array), name
+    assert np.array_equal(loaded.scores(QUERIES), index.scores(QUERIES))
+
+
+@pytest.fixture
+def builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """How many times the cache had to build an index (it wraps the real build)."""
+    calls: list[int] = []
+    build = LexicalIndex.build
+
+    def counting(phrasings):
+        calls.append(len(phrasings))
+        return build(phrasings)
+
+    monkeypatch.setattr(index_cache.LexicalIndex, "build", staticmethod(counting))
+    return calls
+
+
+def test_the_cache_reads_back_what_it_wrote(tmp_path: Path, builds: list[int]) -> None:
+    first = cached_lexical(PHRASINGS, tmp_path)
+    [file] = tmp_path.glob("*.npz")
+    second = cached_lexical(PHRASINGS, tmp_path)
+    assert builds == [len(PHRASINGS)]
+    assert np.array_equal(second.scores(QUERIES), first.scores(QUERIES))
+    assert np.array_equal(second.scores(QUERIES), LexicalIndex.build(PHRASINGS).scores(QUERIES))
+    # Other phrasings are another file; no folder, no file.
+    cached_lexical(PHRASINGS[:3], tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 2 and file.exists()
+    cached_lexical(PHRASINGS, None)
+    assert builds == [len(PHRASINGS), len(PHRASINGS), 3, len(PHRASINGS)]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "another index"])
+def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path, builds: list[int], damage: str) -> None:
+    expected = cached_lexical(PHRASINGS, tmp_path).scores(QUERIES)
+    [file] = tmp_path.glob("*.npz")
+    if damage == "garbage":
+        file.write_bytes(b"not an npz file")
+    elif damage == "truncated":
+        file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
+    elif damage == "empty":
+        file.write_bytes(b"")
+    else:  # a readable index of other phrasings under this name
+        np.savez(file, **LexicalIndex.build(PHRASINGS[:2]).arrays())
+    builds.clear()
+    rebuilt = cached_lexical(PHRASINGS, tmp_path)
+    assert builds == [len(PHRASINGS)] and np.array_equal(rebuilt.scores(QUERIES), expected)
+    assert np.array_equal(cached_lexical(PHRASINGS, tmp_path).scores(QUERIES), expected)  # rewritten whole
+    assert builds == [len(PHRASINGS)]
