@@ -340,7 +340,7 @@ def eval_command(queries: Path, threshold: float | None, calibrate: str | None, 
     if threshold is not None and calibrate is not None:
         raise click.UsageError("give --threshold or --calibrate, not both")
     config = settings(**flags)
-    matcher = build_matcher(config)
+    matcher = build_matcher(config, rewriting_calibration=calibrate is not None)  # calibrated below anyway
     if semantic_weight is not None:
         matcher.calibration = dataclasses.replace(matcher.calibration, semantic_weight=semantic_weight)
     ids = list(matcher.faq.by_id)
