@@ -444,6 +444,8 @@ def calibrate(dry_run: bool, as_json: bool, **flags: Any) -> None:
 @click.option("--seed", type=int, default=None)
 @click.option("--d-model", type=click.IntRange(1), default=None)
 @click.option("--layers", "n_layers", type=click.IntRange(1), default=None)
+@click.option("--bidirectional/--no-bidirectional", default=None,
+              help="Each LSTM layer also reads the question backwards [default: off].")
 @click.option("--tokenizer", type=click.Choice(["word", "wordpiece"]), default=None)
 @click.option("--float32", is_flag=True, help="Save float32 weights instead of float16.")
 @click.option("--resume", is_flag=True, help="Continue from the checkpoint in OUT.partial/.")

@@ -37,8 +37,10 @@ def test_save_and_load_round_trip(tmp_path: Path) -> None:
     assert LstmEncoder.load(random_model(tmp_path / "other", seed=1)).name != encoder.name
 
 
-def test_encoding_does_not_depend_on_the_batch(tmp_path: Path) -> None:
-    encoder = LstmEncoder.load(random_model(tmp_path / "m"))
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_encoding_does_not_depend_on_the_batch(tmp_path: Path, bidirectional: bool) -> None:
+    config = ModelConfig(d_model=8, n_layers=2, bidirectional=bidirectional)
+    encoder = LstmEncoder.load(random_model(tmp_path / "m", config))
     alone = encoder.encode(["reset my password"])
     crowd = encoder.encode(["how do i reset my password vpn is down", "reset my password", "vpn"])
     assert np.allclose(alone[0], crowd[1], atol=1e-6)
@@ -160,3 +162,18 @@ def test_unwritable_index_cache_still_serves(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     vectors = cached_encode(CountingEncoder(), ["vpn"], blocker / "cache")
     assert vectors.shape == (1, ConceptEncoder.DIM)
+
+
+def test_a_bidirectional_model_reads_the_question_backwards_too(tmp_path: Path) -> None:
+    """Its backward LSTM has weights of its own, and reversing them changes the encoding;
+    word order matters in both directions (no bag of words)."""
+    config = ModelConfig(d_model=8, n_layers=1, bidirectional=True)
+    assert "lstm0/backward/kernel" in config.weight_shapes(len(WORDS))
+    folder = random_model(tmp_path / "m", config)
+    encoder = LstmEncoder.load(folder)
+    assert encoder.config == config
+    one_way = LstmEncoder(ModelConfig(d_model=8, n_layers=1), encoder.tokenizer,
+                          {k: v for k, v in encoder.weights.items() if "backward" not in k}, name="one-way")
+    text = ["how do i reset my password"]
+    assert not np.allclose(encoder.encode(text), one_way.encode(text), atol=1e-3)
+    assert not np.allclose(encoder.encode(text), encoder.encode(["password my reset i do how"]), atol=1e-3)

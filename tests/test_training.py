@@ -78,9 +78,9 @@ def test_the_siamese_branches_share_one_set_of_weights() -> None:
     assert np.allclose(v1, v2)
 
 
-@pytest.mark.parametrize("n_layers", [1, 2])
-def test_numpy_encoder_equals_the_trax_model(tmp_path: Path, n_layers: int) -> None:
-    config = ModelConfig(d_model=32, n_layers=n_layers)
+@pytest.mark.parametrize("n_layers, bidirectional", [(1, False), (2, False), (1, True), (2, True)])
+def test_numpy_encoder_equals_the_trax_model(tmp_path: Path, n_layers: int, bidirectional: bool) -> None:
+    config = ModelConfig(d_model=32, n_layers=n_layers, bidirectional=bidirectional)
     vocab = (PAD, UNK, *[f"w{i}" for i in range(50)])
     encoder = M.init_encoder(config, len(vocab), seed=3)
     # Exported as float16 (what ships) and loaded back: both sides use the stored weights.

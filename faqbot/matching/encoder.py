@@ -52,19 +52,32 @@ class ModelConfig:
     n_layers: int = 1
     tokenizer: str = "word"
     max_len: int = 64
+    # Each layer also reads the question backwards (over its real tokens only, so padding still
+    # never counts) and adds that LSTM's outputs to the forward one's.
+    bidirectional: bool = False
 
     def weight_shapes(self, vocab_size: int) -> dict[str, tuple[int, ...]]:
         """Names and shapes of every weight, in the order of the Trax model's flattened weights."""
         d = self.d_model
         shapes = {"embedding": (vocab_size, d)}
         for layer in range(self.n_layers):
-            shapes[f"lstm{layer}/kernel"] = (2 * d, 4 * d)  # [x, h] -> gates i, j, f, o
-            shapes[f"lstm{layer}/bias"] = (4 * d,)
+            for direction in ("", "/backward") if self.bidirectional else ("",):
+                shapes[f"lstm{layer}{direction}/kernel"] = (2 * d, 4 * d)  # [x, h] -> gates i, j, f, o
+                shapes[f"lstm{layer}{direction}/bias"] = (4 * d,)
         return shapes
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # overflow-free form of 1 / (1 + e^-x)
+
+
+def reverse_tokens(x: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """(batch, time, d) with each row's real tokens in reverse order, its padding left in place
+    (right-padded ids; its own inverse)."""
+    lengths = (ids != 0).sum(axis=1, keepdims=True)
+    t = np.arange(ids.shape[1])[None, :]
+    source = np.where(t < lengths, lengths - 1 - t, t)  # (batch, time)
+    return np.take_along_axis(x, source[..., None], axis=1)
 
 
 def lstm_layer(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
@@ -116,8 +129,14 @@ class LstmEncoder:
     def encode_ids(self, ids: np.ndarray) -> np.ndarray:
         """(batch, time) right-padded ids -> (batch, d_model); padding never counts."""
         x = self.weights["embedding"][ids]  # (batch, time, d)
+        w = self.weights
         for layer in range(self.config.n_layers):
-            x = lstm_layer(x, self.weights[f"lstm{layer}/kernel"], self.weights[f"lstm{layer}/bias"])
+            forward = lstm_layer(x, w[f"lstm{layer}/kernel"], w[f"lstm{layer}/bias"])
+            if self.config.bidirectional:
+                backward = lstm_layer(reverse_tokens(x, ids), w[f"lstm{layer}/backward/kernel"],
+                                      w[f"lstm{layer}/backward/bias"])
+                forward = forward + reverse_tokens(backward, ids)
+            x = forward
         mask = (ids != 0)[..., None].astype(np.float32)
         mean = (x * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1.0)
         return mean / np.sqrt((mean * mean).sum(axis=-1, keepdims=True) + L2_EPSILON)

@@ -26,8 +26,38 @@ def _l2_normalize(x):
     return x / jnp.sqrt(jnp.sum(x * x, axis=-1, keepdims=True) + L2_EPSILON)
 
 
+def _reverse_tokens(x, ids):
+    """Each row's real tokens in reverse order, padding in place: `encoder.reverse_tokens`."""
+    lengths = jnp.sum(ids != 0, axis=1, keepdims=True)
+    t = jnp.arange(ids.shape[1])[None, :]
+    source = jnp.where(t < lengths, lengths - 1 - t, t)
+    return jnp.take_along_axis(x, source[..., None], axis=1)
+
+
+def BidirectionalLSTM(d_model: int, mode: str) -> tl.Serial:
+    """(x, ids) -> (forward LSTM(x) + reversed backward LSTM(reversed x), ids)."""
+    return tl.Serial(
+        tl.Select([0, 1, 0, 1, 1]),  # x, ids, x, ids, ids
+        tl.LSTM(d_model, mode=mode),  # forward, ids, x, ids, ids
+        tl.Select([2, 3, 0, 1, 4]),  # x, ids, forward, ids, ids
+        tl.Fn("ReverseTokens", _reverse_tokens),  # reversed x, forward, ids, ids
+        tl.LSTM(d_model, mode=mode),  # backward (reversed), forward, ids, ids
+        tl.Select([0, 3, 1, 2]),  # backward (reversed), ids, forward, ids
+        tl.Fn("ReverseTokens", _reverse_tokens),  # backward, forward, ids
+        tl.Add(),  # backward + forward, ids
+    )
+
+
 def Encoder(config: ModelConfig, vocab_size: int, mode: str = "train") -> tl.Serial:
     """ids (batch, time) -> unit vectors (batch, d_model)."""
+    if config.bidirectional:
+        return tl.Serial(
+            tl.Select([0, 0]),  # ids, ids
+            tl.Embedding(vocab_size, config.d_model),  # x, ids
+            *[BidirectionalLSTM(config.d_model, mode) for _ in range(config.n_layers)],
+            tl.Fn("MaskedMean", _masked_mean),
+            tl.Fn("L2Normalize", _l2_normalize),
+        )
     return tl.Serial(
         tl.Branch(
             [tl.Embedding(vocab_size, config.d_model), *[tl.LSTM(config.d_model, mode=mode) for _ in range(config.n_layers)]],
