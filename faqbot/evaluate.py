@@ -132,21 +132,26 @@ def _ratio(part: int, whole: int) -> float:
     return float(part) / float(whole) if whole else float("nan")
 
 
-def _bars(evaluation: Evaluation, calibration: Calibration) -> np.ndarray:
-    """Every bar at which some decision changes: the distinct confidences (and one above them all)."""
-    confidence = confidences(evaluation.scores, calibration)
-    return np.append(np.unique(confidence), np.inf)
+def _at_every_bar(evaluation: Evaluation, calibration: Calibration) -> list[tuple[float, dict[str, Any]]]:
+    """The direct surface's metrics at every bar where some decision changes: the distinct
+    confidences, and one above them all."""
+    bars = np.append(np.unique(confidences(evaluation.scores, calibration)), np.inf)
+    return [(float(b), decision_metrics(evaluation, calibration, bar=float(b))) for b in bars]
+
+
+def coverages_at_precision(evaluation: Evaluation, calibration: Calibration,
+                           precisions: Sequence[float]) -> list[float]:
+    """For each precision: the share of in-scope queries answered correctly at the best bar whose
+    answers (out-of-scope answers counting as wrong) are at least that right; 0 when no bar gets there.
+    One pass over the bars serves every precision."""
+    rows = _at_every_bar(evaluation, calibration)
+    return [max((m["answered_correct"] for _, m in rows
+                 if m["coverage"] > 0 and 1.0 - m["wrong_answer_share"] >= p), default=0.0) for p in precisions]
 
 
 def coverage_at_precision(evaluation: Evaluation, calibration: Calibration, precision: float) -> float:
-    """Share of in-scope queries answered correctly at the best bar whose answers (out-of-scope
-    answers counting as wrong) are at least `precision` right; 0 when no bar gets there."""
-    best = 0.0
-    for bar in _bars(evaluation, calibration):
-        m = decision_metrics(evaluation, calibration, bar=float(bar))
-        if m["coverage"] > 0 and 1.0 - m["wrong_answer_share"] >= precision:
-            best = max(best, m["answered_correct"])
-    return best
+    """`coverages_at_precision` for one precision."""
+    return coverages_at_precision(evaluation, calibration, [precision])[0]
 
 
 def sweep(evaluation: Evaluation, calibration: Calibration, grid: Sequence[float] = SWEEP_GRID) -> list[dict[str, Any]]:
@@ -157,11 +162,11 @@ def sweep(evaluation: Evaluation, calibration: Calibration, grid: Sequence[float
 def best_bar(evaluation: Evaluation, calibration: Calibration) -> float:
     """The direct bar with the best decision accuracy on these queries (hindsight when they are
     the test queries); the highest among equals, as it answers least wrongly."""
-    bars = _bars(evaluation, calibration)
-    accuracy = [decision_metrics(evaluation, calibration, bar=float(b))["decision_accuracy"] for b in bars]
+    rows = _at_every_bar(evaluation, calibration)
+    accuracy = [m["decision_accuracy"] for _, m in rows]
     top = np.flatnonzero(np.isclose(accuracy, np.max(accuracy)))
-    finite = [i for i in top if np.isfinite(bars[i])]
-    return round(float(bars[finite[-1]]), 4) if finite else 1.0
+    finite = [rows[i][0] for i in top if np.isfinite(rows[i][0])]
+    return round(finite[-1], 4) if finite else 1.0
 
 
 def write_predictions(evaluation: Evaluation, calibration: Calibration, path: Path) -> None:
@@ -195,6 +200,7 @@ def report(evaluation: Evaluation, calibration: Calibration, latency_sample: int
     """All metrics of `faqbot eval`: the direct surface is the operating point; the channel's beside it."""
     texts = [q.text for q in evaluation.queries]
     channel = decision_metrics(evaluation, calibration, "channel")
+    at_90, at_95 = coverages_at_precision(evaluation, calibration, (0.90, 0.95))
     return {
         "n": len(evaluation.queries),
         "n_oos": int((evaluation.gold < 0).sum()),
@@ -203,8 +209,8 @@ def report(evaluation: Evaluation, calibration: Calibration, latency_sample: int
         "encoder": evaluation.matcher.encoder is not None,
         **ranking_metrics(evaluation),
         **decision_metrics(evaluation, calibration, "direct"),
-        "coverage_at_90": coverage_at_precision(evaluation, calibration, 0.90),
-        "coverage_at_95": coverage_at_precision(evaluation, calibration, 0.95),
+        "coverage_at_90": at_90,
+        "coverage_at_95": at_95,
         "channel": {k: channel[k] for k in ("threshold", "answered_correct", "coverage", "wrong_answer_share")},
         **latency_ms(evaluation.matcher, texts, latency_sample),
     }

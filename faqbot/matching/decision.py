@@ -22,7 +22,6 @@ from typing import Literal
 import numpy as np
 
 Surface = Literal["channel", "direct"]
-SURFACES: tuple[Surface, ...] = ("channel", "direct")
 METHODS = ("none", "semantic", "fuzzy")  # index = method code in Decisions
 NONE, SEMANTIC, FUZZY = range(3)
 FEATURES = ("score", "margin")

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.faq import Entry, Faq
-from faqbot.matching.decision import METHODS, SEMANTIC, Calibration, Scores, Surface, decide
+from faqbot.matching.decision import METHODS, NONE, SEMANTIC, Calibration, Scores, Surface, decide
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import FuzzyIndex
 from faqbot.matching.index_cache import cached_encode, cached_lexical
@@ -85,7 +85,7 @@ class Matcher:
         scores = self.entry_scores(by_phrasing, [normalized])
         decisions = decide(scores, self.calibration, surface)
         # "thanks!" gets a friendly word, never an entry or three unrelated suggestions
-        method, index = (0, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
+        method, index = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
         entry = self.faq.entries[index] if index >= 0 else None
         phrasing, score = None, float(scores.best[1][0]) if normalized else 0.0
         if entry is not None:
