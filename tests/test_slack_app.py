@@ -314,6 +314,36 @@ def test_requests_are_acked_before_slow_work(bot: Bot) -> None:
     assert bot.fake.wait_for("chat.postMessage") and bot.fake.wait_for("response/command")
 
 
+def test_commands_and_clicks_are_acked_however_busy_the_listeners_are(bot: Bot) -> None:
+    """Every listener worker stuck on a slow Web API: the ack runs in the request thread anyway."""
+    helpful = answered_buttons(bot, "I forgot my password")[blocks.HELPFUL]
+    bot.fake.slow("chat.postMessage", 2)
+    for i in range(24):  # three times the workers
+        assert bot.event(message("How do I reset my password?", ts=f"1700000001.{i:06d}", user=f"U{i % 16}"))[0] == 200
+    for send in (lambda: bot.command("vpn setup"), lambda: bot.click(helpful, ephemeral=True)):
+        started = time.monotonic()
+        assert send()[0] == 200
+        assert time.monotonic() - started < 1.0
+    assert len(bot.fake.of("chat.postMessage")) < 8  # the burst was still being answered
+    assert bot.fake.wait_for("response/command", 2, timeout=30) and bot.fake.wait_for("response/click", timeout=30)
+
+
+class BrokenMatcher:
+    faq = None
+
+    def match(self, text: str, surface: str) -> None:
+        raise RuntimeError("matcher exploded")
+
+
+def test_a_listener_failing_after_the_ack_is_logged_whole(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    bot.services.matcher = BrokenMatcher()
+    with caplog.at_level(logging.ERROR):
+        assert bot.command("vpn setup")[0] == 200
+        bot.executor.wait_idle()
+    [record] = [r for r in caplog.records if "failed after the ack" in r.getMessage()]
+    assert record.getMessage() == "handle_faq failed after the ack" and "matcher exploded" in str(record.exc_info[1])
+
+
 def test_a_rate_limited_reply_is_retried_after_retry_after(bot: Bot) -> None:
     bot.fake.fail("chat.postMessage", 429, headers={"Retry-After": "1"}, body={"ok": False, "error": "ratelimited"})
     started = time.monotonic()

@@ -72,6 +72,7 @@ def create_app(settings: Settings, services: Services, mode: Mode, client: WebCl
             client=client or web_client(token, settings.slack_api_url),
             signing_secret=secret,
             request_verification_enabled=mode == "http",
+            process_before_response=True,  # acks run in the request thread; the work is lazy (listeners/handoff.py)
             listener_executor=listener_executor,
         )
     except BoltError as exc:  # auth.test failed: a wrong or revoked token

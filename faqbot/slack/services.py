@@ -27,6 +27,11 @@ class Services:
     admins: Admins = field(default_factory=Admins)
     reloader: FaqReloader | None = None
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Services:
+        """Shared, never copied: Bolt deep-copies the context it hands to lazy listeners, and
+        every listener must see the one matcher that reloads swap."""
+        return self
+
 
 def services_of(context: BoltContext) -> Services:
     return context[CONTEXT_KEY]

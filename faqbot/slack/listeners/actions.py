@@ -7,10 +7,11 @@ from dataclasses import replace
 from logging import Logger
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 
 from faqbot.slack import blocks, replies
 from faqbot.slack.blocks import ButtonValue
+from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.services import services_of
 from faqbot.store import Choice, Feedback
 
@@ -18,10 +19,9 @@ Body = dict[str, Any]
 GONE = "That entry is no longer in the FAQ."
 
 
-def handle_feedback(ack: Ack, body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
+def handle_feedback(body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
                     logger: Logger) -> None:
     """Record the click; replace the buttons with thanks, and after a 👎 offer the other suggestions."""
-    ack()
     services = services_of(context)
     value = ButtonValue.load(action["value"])
     user = body["user"]["id"]
@@ -40,10 +40,9 @@ def handle_feedback(ack: Ack, body: Body, action: dict[str, Any], respond: Respo
     replies.send(respond, logger, text=replies.plain(entry.answer), blocks=message, replace_original=True)
 
 
-def handle_suggestion(ack: Ack, body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
+def handle_suggestion(body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
                       logger: Logger) -> None:
     """A "Did you mean…?" pick: record it and reveal that answer in place of the suggestions."""
-    ack()
     services = services_of(context)
     value = ButtonValue.load(action["value"])
     user = body["user"]["id"]
@@ -56,10 +55,9 @@ def handle_suggestion(ack: Ack, body: Body, action: dict[str, Any], respond: Res
     replies.send(respond, logger, text=reply.text, blocks=reply.blocks, replace_original=True)
 
 
-def handle_share(ack: Ack, body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
+def handle_share(body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
                  logger: Logger) -> None:
     """Post a private `/faq` answer to the channel, through the response URL (works where the bot isn't a member)."""
-    ack()
     value = ButtonValue.load(action["value"])
     entry = services_of(context).matcher.faq.by_id.get(value.entry)
     if entry is None:
@@ -78,7 +76,7 @@ def _is_ephemeral(body: Body) -> bool:
 
 
 def register(app: App) -> None:
-    app.action(blocks.HELPFUL)(handle_feedback)
-    app.action(blocks.NOT_HELPFUL)(handle_feedback)
-    app.action(re.compile(f"^{blocks.SUGGESTION_PREFIX}\\d+$"))(handle_suggestion)
-    app.action(blocks.SHARE)(handle_share)
+    app.action(blocks.HELPFUL)(**ack_then(handle_feedback))
+    app.action(blocks.NOT_HELPFUL)(**ack_then(handle_feedback))
+    app.action(re.compile(f"^{blocks.SUGGESTION_PREFIX}\\d+$"))(**ack_then(handle_suggestion))
+    app.action(blocks.SHARE)(**ack_then(handle_share))

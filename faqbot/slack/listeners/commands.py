@@ -10,12 +10,13 @@ from datetime import datetime
 from logging import Logger
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from faqbot.report import DEFAULT_PERIOD, PeriodError, since, stats, unanswered_groups
 from faqbot.slack import blocks, replies, views
 from faqbot.slack.blocks import ButtonValue
+from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.services import Services, services_of
 
 Command = dict[str, Any]
@@ -28,10 +29,8 @@ class Subcommand:
     run: Callable[[list[str], Services, Command], replies.Reply]
 
 
-def handle_faq(ack: Ack, command: Command, respond: Respond, client: WebClient, context: BoltContext,
-               logger: Logger) -> None:
-    """Ack at once (Slack allows 3 seconds), then answer through the response URL."""
-    ack()
+def handle_faq(command: Command, respond: Respond, client: WebClient, context: BoltContext, logger: Logger) -> None:
+    """Answer through the response URL, after the ack (Slack allows 3 seconds for that)."""
     services = services_of(context)
     words = (command.get("text") or "").split()
     name = words[0].lower() if words else "help"
@@ -129,4 +128,4 @@ SUBCOMMANDS: dict[str, Subcommand] = {
 
 
 def register(app: App) -> None:
-    app.command(blocks.COMMAND)(handle_faq)
+    app.command(blocks.COMMAND)(**ack_then(handle_faq))

@@ -14,6 +14,7 @@ from faqbot.matching.matcher import Match
 from faqbot.matching.channel_gate import looks_like_question
 from faqbot.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.slack import replies, views
+from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.replies import Reply
 from faqbot.slack.services import Services, services_of
 from faqbot.store import Question
@@ -114,6 +115,6 @@ def _post(services: Services, client: WebClient, question: Question, reply: Repl
 
 
 def register(app: App) -> None:
-    app.event("app_home_opened")(handle_app_home_opened)
-    app.event("app_mention")(handle_app_mention)
-    app.event("message")(handle_message)  # the catch-all, last: Slack retries events left unhandled
+    app.event("app_home_opened")(**ack_then(handle_app_home_opened))
+    app.event("app_mention")(**ack_then(handle_app_mention))
+    app.event("message")(**ack_then(handle_message))  # the catch-all, last: Slack retries events left unhandled
