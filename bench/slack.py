@@ -60,7 +60,7 @@ def main(events: int, senders: int) -> None:
                  if looks_like_question(q) and matcher.match(q).entry]
     store = SqlStore.open(f"sqlite:///{workdir}/bench.db")
     app, _ = assemble(settings, matcher, store, "http", web_client(TOKEN, fake.api_url))
-    server = LocalServer(wsgi_app(app), threads=settings.http_threads)
+    server = LocalServer(wsgi_app(app, SECRET), threads=settings.http_threads)
     url = server.url + EVENTS_PATH
     sent: dict[str, float] = {}
     acks: list[float] = []

@@ -15,21 +15,25 @@ _PATTERNS = (
     re.compile(r"\bxox[a-z]-[A-Za-z0-9-]+"),  # bot, user and legacy tokens
     re.compile(r"\bxapp-[A-Za-z0-9-]+"),  # app-level tokens (Socket Mode)
     re.compile(r"https://hooks\.slack(?:-gov)?\.com/\S+"),  # response URLs and webhooks
+    re.compile(r"https?%3A%2F%2Fhooks\.slack(?:-gov)?\.com[^\s&\"']*", re.IGNORECASE),  # the same, form-encoded
     re.compile(r"(ticket=)[^&\s'\"]+"),  # Socket Mode connection URLs
     re.compile(r"(://[^:/@\s]+:)[^@\s]+(?=@)"),  # passwords in database URLs
     # the legacy verification token every payload carries: JSON, dict repr, or form-encoded
     re.compile(r"""(\btoken["']?\s*[:=]\s*["']?)[^"'&\s,}]+"""),
 )
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+MIN_SECRET = 8  # a shorter "secret" is ordinary text: redacting it would shred every line
+MAX_MESSAGE = 2000  # characters of one message; a request body can be megabytes
 QUIET = {"alembic.runtime.plugins": logging.WARNING}  # a line per plugin on every start-up
 
 
 class RedactSecrets(logging.Filter):
-    """Replace known secrets and anything shaped like a Slack credential with [redacted]."""
+    """Replace known secrets and anything shaped like a Slack credential with [redacted];
+    and keep each message one bounded line, so text from a request cannot forge a log line."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         super().__init__()
-        self._secrets = sorted((s for s in secrets if s), key=len, reverse=True)
+        self._secrets = sorted((s for s in secrets if len(s) >= MIN_SECRET), key=len, reverse=True)
 
     def redact(self, text: str) -> str:
         for secret in self._secrets:
@@ -42,10 +46,16 @@ class RedactSecrets(logging.Filter):
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.msg, record.args = self.redact(message), None
+        record.msg, record.args = _one_line(self.redact(message)), None
         if record.exc_text:
             record.exc_text = self.redact(record.exc_text)
         return True
+
+
+def _one_line(message: str) -> str:
+    if len(message) > MAX_MESSAGE:
+        message = f"{message[:MAX_MESSAGE]}… ({len(message) - MAX_MESSAGE} more characters)"
+    return message.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def configure_logging(level: str, secrets: Iterable[str] = (), stream: object = None) -> logging.Handler:

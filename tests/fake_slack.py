@@ -156,12 +156,13 @@ def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
-def signed_post(url: str, secret: str, body: str, content_type: str, timestamp: int | None = None,
+def signed_post(url: str, secret: str, body: str | bytes, content_type: str, timestamp: int | None = None,
                 headers: dict[str, str] | None = None, signature: str | None = None) -> tuple[int, str]:
     """POST as Slack does: X-Slack-Request-Timestamp and an HMAC signature over the body."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     signature = signature or SignatureVerifier(secret).generate_signature(timestamp=str(timestamp), body=body)
-    request = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+    data = body if isinstance(body, bytes) else body.encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={
         "Content-Type": content_type, "X-Slack-Request-Timestamp": str(timestamp), "X-Slack-Signature": signature,
         **(headers or {}),
     })

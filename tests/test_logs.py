@@ -24,12 +24,12 @@ def test_known_secrets_and_credential_shapes_are_redacted() -> None:
 
 def test_the_handler_redacts_messages_arguments_and_tracebacks() -> None:
     stream = io.StringIO()
-    handler = configure_logging("DEBUG", ["s3cr3t"], stream=stream)
+    handler = configure_logging("DEBUG", ["s3cr3t-value"], stream=stream)
     try:
         log = logging.getLogger("faqbot.test")
         log.debug("calling with %s", {"token": "xoxp-1-2-3"})
         try:
-            raise RuntimeError("bad secret s3cr3t")
+            raise RuntimeError("bad secret s3cr3t-value")
         except RuntimeError:
             log.exception("failed")
     finally:
@@ -59,3 +59,27 @@ def test_a_response_url_slack_sdk_logs_is_redacted() -> None:
     output = stream.getvalue()
     assert "Sending a request - url: [redacted]" in output
     assert "s3cretResponsePath" not in output
+
+
+def test_a_form_encoded_response_url_is_redacted() -> None:
+    form = "command=%2Ffaq&response_url=https%3A%2F%2Fhooks.slack.com%2Fcommands%2FT0%2F1%2Fs3cret&text=hi"
+    assert RedactSecrets().redact(form) == "command=%2Ffaq&response_url=[redacted]&text=hi"
+
+
+def test_a_short_secret_is_not_redacted_from_every_word() -> None:
+    assert RedactSecrets(["s"]).redact("messages sent") == "messages sent"
+
+
+def test_a_message_is_one_bounded_line() -> None:
+    stream = io.StringIO()
+    handler = configure_logging("INFO", stream=stream)
+    try:
+        log = logging.getLogger("faqbot.test")
+        log.warning("text: %s", "hi\n2026-01-01 ERROR forged\r\nline")
+        log.warning("body: %s", "x" * 3_000_000)
+    finally:
+        logging.getLogger().removeHandler(handler)
+        logging.getLogger().setLevel(logging.WARNING)
+    first, second = stream.getvalue().splitlines()
+    assert first.endswith("text: hi\\n2026-01-01 ERROR forged\\r\\nline")
+    assert len(second) < 2200 and second.endswith("(2998006 more characters)")

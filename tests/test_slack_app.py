@@ -68,7 +68,7 @@ class Bot:
     services: Services
     _events: int = field(default=0)
 
-    def post(self, body: str, content_type: str = "application/json", **kwargs: Any) -> tuple[int, str]:
+    def post(self, body: str | bytes, content_type: str = "application/json", **kwargs: Any) -> tuple[int, str]:
         return signed_post(self.url + EVENTS_PATH, SECRET, body, content_type, **kwargs)
 
     def event(self, event: dict[str, Any], event_id: str | None = None, **kwargs: Any) -> tuple[int, str]:
@@ -135,7 +135,7 @@ def serve(fake: FakeSlack, faq_file: Path, calibration: Calibration = CALIBRATIO
     matcher = Matcher(load_faq(faq_file), ConceptEncoder(), calibration)
     executor = TrackingExecutor()
     app, services = assemble(config, matcher, store, "http", web_client(TOKEN, fake.api_url), executor)
-    server = LocalServer(wsgi_app(app))
+    server = LocalServer(wsgi_app(app, SECRET))
     yield Bot(server.url, fake, store, executor, services)
     executor.wait_idle()
     server.close()
@@ -302,6 +302,40 @@ def test_bad_signatures_and_stale_requests_are_refused(bot: Bot) -> None:
     assert bot.post(body, timestamp=int(time.time()) - 10 * 60)[0] == 401
     bot.executor.wait_idle()
     assert bot.fake.of("chat.") == [] and bot.store.questions(EPOCH) == []
+
+
+FORGED_COMMAND = urllib.parse.urlencode({"command": "/faq", "text": "hi\nERROR forged line", "user_id": USER,
+                                         "response_url": "https://hooks.slack.com/commands/T0/1/secret"})
+
+
+@pytest.mark.parametrize(("body", "content_type", "signed", "status", "reason"), [
+    (b"not json at all", "application/json", True, 400, "the JSON body is not JSON"),
+    (b'["an", "array"]', "application/json", True, 400, "the JSON body is not a JSON object"),
+    (b'{"type": "\xff\xfe"}', "application/json", False, 400, "the body is not UTF-8"),
+    (b"payload=%7Bnot+json", FORM, True, 400, "the form's payload is not JSON"),
+    (b"payload=%5B1%5D", FORM, True, 400, "the form's payload is not a JSON object"),
+    (b"<xml/>", "text/xml", True, 400, "content type 'text/xml' is neither JSON nor a form"),
+    (b"not json at all", "application/json", False, 401, "missing, wrong or stale Slack signature"),
+    (FORGED_COMMAND.encode(), FORM, False, 401, "missing, wrong or stale Slack signature"),
+])
+def test_bad_bodies_are_refused_with_one_log_line(bot: Bot, caplog: pytest.LogCaptureFixture, body: bytes,
+                                                 content_type: str, signed: bool, status: int, reason: str) -> None:
+    with caplog.at_level(logging.DEBUG):
+        assert bot.post(body, content_type, **({} if signed else {"signature": "v0=" + "0" * 64}))[0] == status
+        bot.executor.wait_idle()
+    [line] = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    signed_note = "signed, but " if signed else ""
+    assert line.getMessage() == f"refused a request from 127.0.0.1: {signed_note}{reason}" and line.exc_info is None
+    logged = caplog.text
+    assert "forged" not in logged and "hooks.slack.com" not in logged and "array" not in logged
+    assert bot.fake.calls == [] or all(c.path == "auth.test" for c in bot.fake.calls)
+
+
+def test_an_oversized_body_is_refused_unread(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING):
+        status, text = bot.post(b"x" * (2 * 1024 * 1024), signature="v0=" + "0" * 64)
+    assert status == 413 and "the limit is 1048576" in text
+    assert caplog.text.count("refused a request") == 1 and "xxxx" not in caplog.text
 
 
 def test_requests_are_acked_before_slow_work(bot: Bot) -> None:

@@ -19,19 +19,21 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from faqbot.config import Settings
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import assemble, connection_mode
+from faqbot.slack.request_guard import MAX_BODY_BYTES, guard
 from faqbot.store import Store
 
 EVENTS_PATH = "/slack/events"  # events, slash commands and interactivity all arrive here
 HEALTH_PATH = "/healthz"
 RETENTION_EVERY_S = 24 * 3600
+SIGNING_SECRET_LENGTH = 32  # hex digits, under Basic Information > App Credentials
 
 log = logging.getLogger(__name__)
 Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def wsgi_app(app: App) -> Wsgi:
-    """Bolt on EVENTS_PATH, plus a health check for load balancers and platforms."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+def wsgi_app(app: App, signing_secret: str) -> Wsgi:
+    """Bolt on EVENTS_PATH behind the request guard, plus a health check for load balancers and platforms."""
+    slack = guard(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == HEALTH_PATH and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
@@ -49,6 +51,10 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
     if settings.user_hash_key is None:
         log.warning("FAQBOT_USER_HASH_KEY is not set: user IDs are hashed with a public default key,"
                     " which anyone with the database and a member list can reverse")
+    secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    if mode == "http" and len(secret) != SIGNING_SECRET_LENGTH:
+        log.warning("SLACK_SIGNING_SECRET has %d characters where Slack's have %d: check it, or every request"
+                    " will be refused as unsigned", len(secret), SIGNING_SECRET_LENGTH)
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
     threading.Thread(target=_retention_loop, args=(store, settings.retention_days), daemon=True).start()
     app, services = assemble(settings, matcher, store, mode, listener_executor=listeners)
@@ -60,8 +66,8 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
             _serve_socket_mode(app, settings.slack_app_token.get_secret_value())
         else:
             log.info("HTTP mode: listening on http://%s:%s%s", settings.host, settings.port, EVENTS_PATH)
-            waitress.serve(wsgi_app(app), host=settings.host, port=settings.port, threads=settings.http_threads,
-                           ident="faqbot")
+            waitress.serve(wsgi_app(app, secret), host=settings.host, port=settings.port,
+                           threads=settings.http_threads, max_request_body_size=MAX_BODY_BYTES, ident="faqbot")
     finally:
         log.info("stopping: finishing the replies under way")
         listeners.shutdown(wait=True)
