@@ -388,6 +388,32 @@ def test_a_rate_limited_reply_is_retried_after_retry_after(bot: Bot) -> None:
     assert call.body["thread_ts"] == "1700000000.000100"
 
 
+def test_four_rate_limits_in_a_row_still_deliver_the_reply(bot: Bot) -> None:
+    bot.fake.fail("chat.postMessage", 429, headers={"Retry-After": "0"}, body={"ok": False, "error": "ratelimited"},
+                  times=4)
+    bot.event(message("How do I reset my password?"))
+    assert bot.fake.wait_for("chat.postMessage")
+    assert [c.status for c in bot.fake.calls if c.path == "chat.postMessage"] == [429] * 4 + [200]
+
+
+def test_server_errors_are_retried_with_backoff(bot: Bot) -> None:
+    bot.fake.fail("chat.postMessage", 502, body={"ok": False, "error": "bad_gateway"}, times=2)
+    bot.event(message("How do I reset my password?"))
+    assert bot.fake.wait_for("chat.postMessage")
+    assert [c.status for c in bot.fake.calls if c.path == "chat.postMessage"] == [502, 502, 200]
+
+
+def test_a_reply_is_given_up_after_a_bounded_logged_effort(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
+    bot.fake.fail("chat.postMessage", 500, body={"ok": False, "error": "internal_error"}, times=100)
+    with caplog.at_level(logging.ERROR):
+        bot.event(message("How do I reset my password?"))
+        bot.executor.wait_idle()
+    assert [c.status for c in bot.fake.calls if c.path == "chat.postMessage"] == [500] * 4
+    assert "gave up replying to message 1700000000.000100 in C0CHAN: HTTP 500 internal_error" in caplog.text
+    [question] = bot.store.questions(EPOCH)
+    assert question.answered is False
+
+
 def test_an_api_error_is_logged_and_the_app_carries_on(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     bot.fake.fail("chat.postMessage", 200, body={"ok": False, "error": "channel_not_found"})
     with caplog.at_level(logging.ERROR):

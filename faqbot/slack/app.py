@@ -16,7 +16,13 @@ from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler, RateLimitErrorRetryHandler
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from faqbot.config import Settings
 from faqbot.matching.matcher import Matcher
@@ -27,7 +33,8 @@ from faqbot.slack.services import CONTEXT_KEY, Services
 from faqbot.store import ResilientStore, Store
 
 Mode = Literal["http", "socket"]
-RATE_LIMIT_RETRIES = 3
+RATE_LIMIT_RETRIES = 5  # each waits out Slack's Retry-After
+SERVER_ERROR_RETRIES = 3  # after 0.5, 1 and 2 s (plus jitter)
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +63,22 @@ def connection_mode(settings: Settings, requested: str = "auto") -> Mode:
     return mode
 
 
+class ServerErrorRetries(ServerErrorRetryHandler):
+    """Every 5xx: slack_sdk's own handler retries 500 and 503 only, and Slack's edge also answers 502 and 504."""
+
+    def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                   error: Exception | None = None) -> bool:
+        return response is not None and response.status_code >= 500
+
+
 def web_client(token: str, base_url: str = WebClient.BASE_URL) -> WebClient:
-    """A Web API client that waits out rate limits (HTTP 429 + Retry-After) and retries dropped connections."""
-    retries = [ConnectionErrorRetryHandler(), RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+    """A Web API client that waits out rate limits (HTTP 429 + Retry-After), backs off from server
+    errors and retries dropped connections: a bounded effort, after which the call raises."""
+    retries = [
+        ConnectionErrorRetryHandler(),
+        RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ServerErrorRetries(max_retry_count=SERVER_ERROR_RETRIES, interval_calculator=BackoffRetryIntervalCalculator()),
+    ]
     return WebClient(token=token, base_url=base_url, retry_handlers=retries)
 
 

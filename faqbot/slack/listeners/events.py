@@ -9,6 +9,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from faqbot.matching.matcher import Match
 from faqbot.matching.channel_gate import looks_like_question
@@ -103,13 +104,15 @@ def _record(match: Match, surface: str, event: Event, answered: bool) -> Questio
 
 
 def _post(services: Services, client: WebClient, question: Question, reply: Reply, thread_ts: str | None) -> None:
-    """Post the reply; the question is recorded either way, as unanswered if the post failed."""
+    """Post the reply; the question is recorded either way, as unanswered if the post failed
+    (the client has retried rate limits and server errors by then)."""
     try:
         client.chat_postMessage(channel=question.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
                                 unfurl_links=False, unfurl_media=False)  # no link previews under every answer
-    except Exception:  # an API error, or the connection given up on after retries
+    except SlackApiError as exc:
         question = replace(question, answered=False)
-        raise
+        log.error("gave up replying to message %s in %s: HTTP %s %s", question.ts, question.channel,
+                  exc.response.status_code, exc.response.get("error"))
     finally:
         services.store.record_question(question)
 
