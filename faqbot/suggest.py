@@ -1,15 +1,16 @@
 """Learning from use, with a human in the loop: real phrasings people used for an entry,
 proposed as YAML `alternates` for an admin to review and paste.
 
-A question's (normalised) wording counts once for an entry when someone picked that
-entry for it under "Did you mean…?", or rated the entry's answer to it 👍. Wordings the
-entry already has (after normalisation) are left out.
+A question's (normalised) wording counts for an entry once per person who asked it and
+then picked that entry under "Did you mean…?" or rated its answer 👍: repeating a pick
+adds nothing, and bystanders' clicks are about the answer, not the asker's words.
+Wordings the entry already has (after normalisation) are left out.
 """
 
 from __future__ import annotations
 
 import io
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,21 +27,25 @@ class Proposal:
 
     entry_id: str
     source: str  # "file:line" of the entry
-    phrasings: list[tuple[str, int]]  # (normalised wording, questions confirming it), most first
+    phrasings: list[tuple[str, int]]  # (normalised wording, people confirming it), most first
 
 
 def proposals(store: Store, faq: Faq, since: datetime) -> list[Proposal]:
     questions = {q.id: q for q in store.questions(since)}
-    meant = {(c.question_id, c.entry_id) for c in store.choices(since)}
-    meant |= {(f.question_id, f.entry_id) for f in store.feedback(since) if f.helpful}
-    found: dict[str, Counter[str]] = defaultdict(Counter)
-    for question_id, entry_id in meant:
+    confirmations = {(c.question_id, c.entry_id, c.user) for c in store.choices(since)}
+    confirmations |= {(f.question_id, f.entry_id, f.user) for f in store.feedback(since) if f.helpful}
+    people: dict[str, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for question_id, entry_id, user in confirmations:
         question, entry = questions.get(question_id), faq.by_id.get(entry_id)
-        if question is None or entry is None or not question.normalized:
+        # Only the asker knows what their words meant; someone else's click is about the answer.
+        if question is None or entry is None or not question.normalized or user != question.user:
             continue
         if question.normalized not in {normalize(p) for p in entry.phrasings}:
-            found[entry_id][question.normalized] += 1
-    result = [Proposal(e.id, e.source, found[e.id].most_common()) for e in faq.entries if e.id in found]
+            people[entry_id][question.normalized].add(user)
+    result = [
+        Proposal(e.id, e.source, sorted(((w, len(u)) for w, u in people[e.id].items()), key=lambda p: (-p[1], p[0])))
+        for e in faq.entries if e.id in people
+    ]
     return sorted(result, key=lambda p: -sum(c for _, c in p.phrasings))
 
 

@@ -54,7 +54,7 @@ def test_one_enormous_line_is_cut_to_fit() -> None:
 
 def test_suggestion_buttons_have_unique_ids_and_clipped_labels() -> None:
     entries = [Entry(id=f"e{i}", question="A very long question " * 10, answer="a") for i in range(3)]
-    message = blocks.not_sure("q9", entries)
+    message = blocks.not_sure(ButtonValue("q9", ""), entries)
     elements = message[1]["elements"]
     assert [e["action_id"] for e in elements] == [f"{blocks.SUGGESTION_PREFIX}{i}" for i in range(3)]
     assert all(len(e["text"]["text"]) <= blocks.BUTTON_LIMIT for e in elements)
@@ -62,7 +62,7 @@ def test_suggestion_buttons_have_unique_ids_and_clipped_labels() -> None:
 
 
 def test_not_sure_without_suggestions_points_to_the_list() -> None:
-    [only] = blocks.not_sure("q9", [])
+    [only] = blocks.not_sure(ButtonValue("q9", ""), [])
     assert "/faq list" in only["text"]["text"]
 
 

@@ -27,7 +27,8 @@ NOW = datetime.now(UTC)
 def asked(text: str, entry_id: str | None, method: str = "semantic", days_ago: float = 0, **extra: object) -> Question:
     answered = extra.pop("answered", entry_id is not None)
     at = extra.pop("at", NOW - timedelta(days=days_ago))
-    return Question(normalized=normalize(text), surface="channel", user="U1", channel="C1",
+    user = str(extra.pop("user", "U1"))
+    return Question(normalized=normalize(text), surface="channel", user=user, channel="C1",
                     entry_id=entry_id, score=0.9 if entry_id else 0.2, method=method if entry_id else "none",
                     answered=answered, at=at, **extra)
 
@@ -174,6 +175,21 @@ def test_suggest_counts_a_question_once_and_keeps_long_phrasings_on_one_line(sto
     assert proposal.phrasings == [(normalize(long), 1)]
     [parsed] = YAML(typ="safe").load(as_yaml(proposal))
     assert parsed["alternates"] == [normalize(long)]
+
+
+def test_suggest_counts_people_who_asked_not_clicks_or_bystanders(store: SqlStore, faq_file: Path) -> None:
+    wording = "cannot get into my account after the holidays"
+    for _ in range(3):  # one person asks three times and picks each time
+        question = asked(wording, None, user="U1")
+        store.record_question(question)
+        store.record_choice(Choice(question.id, "reset-password", "U1"))
+    other = asked(wording, None, user="U2")
+    store.record_question(other)
+    store.record_feedback(Feedback(other.id, "reset-password", "U2", True))
+    for bystander in ("U7", "U8", "U9"):  # someone else's 👍 says the answer helped them, not what U1 meant
+        store.record_feedback(Feedback(question.id, "vpn", bystander, True))
+    [proposal] = proposals(store, load_faq(faq_file), EPOCH)
+    assert (proposal.entry_id, proposal.phrasings) == ("reset-password", [(normalize(wording), 2)])
 
 
 def test_times_in_other_zones_are_stored_and_compared_as_instants(store: SqlStore) -> None:

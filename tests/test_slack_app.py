@@ -508,7 +508,7 @@ def test_helpful_is_recorded_and_the_buttons_become_thanks(bot: Bot) -> None:
     [update] = bot.fake.wait_for("response/click")
     assert update.body["replace_original"] is True
     shown = texts(update.body["blocks"])
-    assert "the reset page" in shown and f"Thanks — noted: <@{USER}> found this helpful." in shown
+    assert "the reset page" in shown and "Thanks — noted: this helped." in shown
     assert [b["action_id"] for b in buttons(update.body["blocks"])] == [blocks.SHARE]  # still shareable
     [feedback] = bot.store.feedback(EPOCH)
     assert (feedback.question_id, feedback.entry_id, feedback.helpful) == (
@@ -537,6 +537,44 @@ def test_a_suggestion_click_reveals_its_answer_and_is_recorded(bot: Bot) -> None
     [choice] = bot.store.choices(EPOCH)
     assert (choice.entry_id, choice.user, choice.question_id) == (
         "vpn", bot.store.hash_user("U0OTHER"), bot.store.questions(EPOCH)[0].id)
+
+
+def public_answer(bot: Bot, text: str) -> dict[str, dict[str, Any]]:
+    bot.event(message(text))
+    [answer] = bot.fake.wait_for("chat.postMessage")
+    return {b["action_id"]: b for b in buttons(blocks_of(answer))}
+
+
+def test_a_bystanders_feedback_is_recorded_and_answered_privately(bot: Bot) -> None:
+    not_helpful = public_answer(bot, "I forgot my password, how do I get back in?")[blocks.NOT_HELPFUL]
+    assert bot.click(not_helpful, user="U0BYSTANDER")[0] == 200
+    [reply] = bot.fake.wait_for("response/click")
+    assert reply.body["response_type"] == "ephemeral" and reply.body["replace_original"] is False
+    assert "answer stays as it is" in reply.body["text"] and "U0BYSTANDER" not in json.dumps(reply.body)
+    [feedback] = bot.store.feedback(EPOCH)
+    assert (feedback.user, feedback.helpful) == (bot.store.hash_user("U0BYSTANDER"), False)
+
+
+def test_the_askers_feedback_updates_the_public_answer_without_naming_anyone(bot: Bot) -> None:
+    helpful = public_answer(bot, "I forgot my password, how do I get back in?")[blocks.HELPFUL]
+    bot.click(helpful, user=USER)
+    [update] = bot.fake.wait_for("response/click")
+    assert update.body["replace_original"] is True and USER not in json.dumps(update.body)
+
+
+def test_a_bystanders_pick_shows_them_the_answer_and_leaves_the_public_one(bot: Bot) -> None:
+    bot.event(message("I forgot my password, what do I do on my laptop?", channel=DM))
+    [answer] = bot.fake.wait_for("chat.postMessage")
+    bot.click({b["action_id"]: b for b in buttons(blocks_of(answer))}[blocks.NOT_HELPFUL])
+    [update] = bot.fake.wait_for("response/click")
+    suggestion = next(b for b in buttons(update.body["blocks"]) if b["action_id"].startswith(blocks.SUGGESTION_PREFIX))
+    bot.click(suggestion, user="U0BYSTANDER")
+    _, picked = bot.fake.wait_for("response/click", 2)
+    assert picked.body["response_type"] == "ephemeral" and picked.body["replace_original"] is False
+    assert "Install GlobalProtect." in texts(picked.body["blocks"]) and "picked by you" in texts(picked.body["blocks"])
+    bot.click(suggestion, user=USER)
+    *_, swapped = bot.fake.wait_for("response/click", 3)
+    assert swapped.body["replace_original"] is True and f"picked by <@{USER}>" in texts(swapped.body["blocks"])
 
 
 def test_share_posts_the_answer_in_the_channel(bot: Bot) -> None:

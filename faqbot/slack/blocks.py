@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from faqbot.faq import Entry
@@ -41,6 +41,7 @@ class ButtonValue:
     entry: str  # Entry.id
     how: str = ""  # the context line's wording: "semantic match, confidence 83%", "picked by <@U1>", ...
     others: tuple[str, ...] = field(default_factory=tuple)  # entry ids to offer after a 👎
+    asker: str = ""  # Slack user ID of who asked: only they may change a public reply
 
     def dump(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -48,7 +49,8 @@ class ButtonValue:
     @classmethod
     def load(cls, value: str) -> ButtonValue:
         data = json.loads(value)
-        return cls(data["question"], data["entry"], data.get("how", ""), tuple(data.get("others", ())))
+        return cls(data["question"], data["entry"], data.get("how", ""), tuple(data.get("others", ())),
+                   data.get("asker", ""))
 
 
 def clip(text: str, limit: int) -> str:
@@ -103,26 +105,26 @@ def answer(entry: Entry, value: ButtonValue, shareable: bool = False, feedback: 
     return message
 
 
-def suggestions(question_id: str, entries: Sequence[Entry], intro: str) -> list[Block]:
-    """ "Did you mean…?": up to three buttons, each revealing that entry's answer."""
+def suggestions(asked: ButtonValue, entries: Sequence[Entry], intro: str) -> list[Block]:
+    """ "Did you mean…?": up to three buttons, each revealing that entry's answer (`asked`: the question)."""
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": intro}}]
     if entries:
         blocks.append({
             "type": "actions", "block_id": "faq_suggestions",
             "elements": [
-                _button(e.question, f"{SUGGESTION_PREFIX}{i}", ButtonValue(question_id, e.id, "chosen").dump())
+                _button(e.question, f"{SUGGESTION_PREFIX}{i}", replace(asked, entry=e.id, how="chosen", others=()).dump())
                 for i, e in enumerate(entries)
             ],
         })
     return blocks
 
 
-def not_sure(question_id: str, entries: Sequence[Entry]) -> list[Block]:
+def not_sure(asked: ButtonValue, entries: Sequence[Entry]) -> list[Block]:
     intro = (
         "I'm not sure I know that one. Did you mean…?" if entries
         else f"I don't know that one, sorry. Try `{COMMAND} list` to see what I know."
     )
-    return suggestions(question_id, entries, intro)
+    return suggestions(asked, entries, intro)
 
 
 def help_message() -> list[Block]:

@@ -43,18 +43,18 @@ def question_record(match: Match, surface: str, user: str, channel: str, answere
     )
 
 
-def answer(match: Match, question_id: str, shareable: bool = False) -> Reply:
+def answer(match: Match, question: Question, shareable: bool = False) -> Reply:
     """The answer of a confident match, with its feedback buttons."""
     assert match.entry is not None, "answer() needs a match with an entry"
     value = ButtonValue(
-        question_id, match.entry.id,
+        question.id, match.entry.id,
         blocks.how_matched(match.method, match.confidence if match.method == "semantic" else match.score),
-        others=tuple(s.entry.id for s in match.suggestions),
+        others=tuple(s.entry.id for s in match.suggestions), asker=question.user,
     )
     return Reply(plain(match.entry.answer), blocks.answer(match.entry, value, shareable))
 
 
-def not_sure(match: Match, question_id: str) -> Reply:
+def not_sure(match: Match, question: Question) -> Reply:
     """No confident answer: say so, and offer the closest entries; greetings and thanks get a word back."""
     if not match.normalized:
         return Reply(NO_WORDS, blocks.text_only(NO_WORDS))
@@ -62,13 +62,13 @@ def not_sure(match: Match, question_id: str) -> Reply:
         text = SMALL_TALK[match.small_talk]
         return Reply(text, blocks.text_only(text))
     entries = [s.entry for s in match.suggestions]
-    message = blocks.not_sure(question_id, entries)
+    message = blocks.not_sure(ButtonValue(question.id, "", asker=question.user), entries)
     return Reply(message[0]["text"]["text"], message)
 
 
-def reply_to(match: Match, question_id: str, shareable: bool = False) -> Reply:
+def reply_to(match: Match, question: Question, shareable: bool = False) -> Reply:
     """Whatever the match supports: the answer, or "not sure" with suggestions."""
-    return answer(match, question_id, shareable) if match.entry else not_sure(match, question_id)
+    return answer(match, question, shareable) if match.entry else not_sure(match, question)
 
 
 def chosen(faq: Faq, value: ButtonValue, shareable: bool) -> Reply | None:

@@ -21,7 +21,8 @@ GONE = "That entry is no longer in the FAQ."
 
 def handle_feedback(body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
                     logger: Logger) -> None:
-    """Record the click; replace the buttons with thanks, and after a 👎 offer the other suggestions."""
+    """Record the click. The asker's click replaces the buttons with thanks, and after a 👎
+    offers the other suggestions; anyone else is thanked privately and the reply stays as it is."""
     services = services_of(context)
     value = ButtonValue.load(action["value"])
     user = body["user"]["id"]
@@ -29,30 +30,36 @@ def handle_feedback(body: Body, action: dict[str, Any], respond: Respond, contex
     services.store.record_feedback(Feedback(value.question, value.entry, user, helpful))
     faq = services.matcher.faq
     entry = faq.by_id.get(value.entry)
-    if entry is None:
-        replies.send(respond, logger, text=f"Thanks — noted. {GONE}", response_type="ephemeral", replace_original=False)
+    if entry is None or not _by_asker(body, value):
+        text = f"Thanks — noted. {GONE}" if entry is None else "Thanks — noted (just for you: the answer stays as it is)."
+        replies.send(respond, logger, text=text, response_type="ephemeral", replace_original=False)
         return
-    note = f"Thanks — noted: <@{user}> found this helpful." if helpful else f"Thanks — noted, <@{user}>."
+    note = "Thanks — noted: this helped." if helpful else "Thanks — noted."
     message = blocks.answer(entry, value, shareable=_is_ephemeral(body), feedback=False, note=note)
     others = [faq.by_id[i] for i in value.others if i in faq.by_id]
     if not helpful and others:
-        message += blocks.suggestions(value.question, others, "Maybe one of these?")
+        message += blocks.suggestions(value, others, "Maybe one of these?")
     replies.send(respond, logger, text=replies.plain(entry.answer), blocks=message, replace_original=True)
 
 
 def handle_suggestion(body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
                       logger: Logger) -> None:
-    """A "Did you mean…?" pick: record it and reveal that answer in place of the suggestions."""
+    """A "Did you mean…?" pick: record it; the asker's pick reveals that answer in place of the
+    suggestions, anyone else's shows it to them alone."""
     services = services_of(context)
     value = ButtonValue.load(action["value"])
     user = body["user"]["id"]
     services.store.record_choice(Choice(value.question, value.entry, user))
-    chosen = replace(value, how=f"picked by <@{user}>")
+    by_asker = _by_asker(body, value)
+    chosen = replace(value, how=f"picked by <@{user}>" if by_asker else "picked by you")
     reply = replies.chosen(services.matcher.faq, chosen, shareable=_is_ephemeral(body))
     if reply is None:
         replies.send(respond, logger, text=GONE, response_type="ephemeral", replace_original=False)
-        return
-    replies.send(respond, logger, text=reply.text, blocks=reply.blocks, replace_original=True)
+    elif by_asker:
+        replies.send(respond, logger, text=reply.text, blocks=reply.blocks, replace_original=True)
+    else:
+        replies.send(respond, logger, text=reply.text, blocks=reply.blocks, response_type="ephemeral",
+                     replace_original=False)
 
 
 def handle_share(body: Body, action: dict[str, Any], respond: Respond, context: BoltContext,
@@ -73,6 +80,12 @@ def handle_share(body: Body, action: dict[str, Any], respond: Respond, context: 
 
 def _is_ephemeral(body: Body) -> bool:
     return bool(body.get("container", {}).get("is_ephemeral"))
+
+
+def _by_asker(body: Body, value: ButtonValue) -> bool:
+    """Only the asker changes a reply others can see; a private reply is theirs alone anyway.
+    Buttons without an asker (posted by older versions) count as someone else's."""
+    return _is_ephemeral(body) or (bool(value.asker) and body["user"]["id"] == value.asker)
 
 
 def register(app: App) -> None:

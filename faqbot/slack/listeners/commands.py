@@ -51,7 +51,7 @@ def _question(text: str, services: Services, command: Command) -> replies.Reply:
         match, "command", command["user_id"], command["channel_id"], answered=match.entry is not None
     )
     services.store.record_question(question)
-    return replies.reply_to(match, question.id, shareable=True)
+    return replies.reply_to(match, question, shareable=True)
 
 
 def _help(args: list[str], services: Services, command: Command) -> replies.Reply:

@@ -76,7 +76,7 @@ def _reply_always(event: Event, surface: str, services: Services, client: WebCli
     match = services.matcher.match(event.get("text") or "", "direct")
     question = _record(match, surface, event, answered=match.entry is not None)
     thread_ts = (event.get("thread_ts") or event["ts"]) if in_thread else None
-    _post(services, client, question, replies.reply_to(match, question.id), thread_ts)
+    _post(services, client, question, replies.reply_to(match, question), thread_ts)
 
 
 def _reply_in_channel(event: Event, services: Services, client: WebClient) -> None:
@@ -86,12 +86,12 @@ def _reply_in_channel(event: Event, services: Services, client: WebClient) -> No
     thread_ts = event.get("thread_ts") or event["ts"]
     if match.entry is not None and mode != "silent":
         question = _record(match, "channel", event, answered=True)
-        _post(services, client, question, replies.answer(match, question.id), thread_ts)
+        _post(services, client, question, replies.answer(match, question), thread_ts)
         return
     question = _record(match, "channel", event, answered=False)
     services.store.record_question(question)
     if mode == "suggest" and match.suggestions:  # (suggest is not silent: so there was no answer)
-        reply = replies.not_sure(match, question.id)
+        reply = replies.not_sure(match, question)
         client.chat_postEphemeral(
             channel=event["channel"], user=event["user"], thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
         )
