@@ -253,6 +253,15 @@ def test_the_same_message_under_two_event_ids_is_answered_once(bot: Bot) -> None
     assert len(bot.fake.of("chat.postMessage")) == 1
 
 
+@pytest.mark.parametrize(("subtype", "channel"), [("file_share", DM), ("file_share", CHANNEL),
+                                                  ("thread_broadcast", CHANNEL)])
+def test_a_message_with_a_file_or_broadcast_from_a_thread_is_answered(bot: Bot, subtype: str, channel: str) -> None:
+    files = {"files": [{"id": "F1", "name": "screenshot.png"}]} if subtype == "file_share" else {}
+    bot.event(message("How do I reset my password?", channel=channel, subtype=subtype, **files))
+    [call] = bot.fake.wait_for("chat.postMessage")
+    assert call.body["channel"] == channel and "the reset page" in texts(blocks_of(call))
+
+
 # --- DMs and mentions ----------------------------------------------------------------------
 
 def test_a_dm_is_answered_in_the_conversation(bot: Bot) -> None:

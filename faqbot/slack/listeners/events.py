@@ -21,6 +21,8 @@ from faqbot.slack.services import Services, services_of
 from faqbot.store import Question
 
 Event = dict[str, Any]
+# Messages people write: plain, with a file attached, sent to the channel from a thread, /me.
+PERSON_SUBTYPES = {None, "file_share", "thread_broadcast", "me_message"}
 log = logging.getLogger(__name__)
 
 
@@ -59,7 +61,7 @@ def handle_app_home_opened(event: Event, context: BoltContext, client: WebClient
 
 def _first_sight(event: Event, context: BoltContext) -> bool:
     """A message by a person, not seen before: no bots, edits, deletions, joins or other subtypes."""
-    if event.get("subtype") or event.get("bot_id") or event.get("hidden") or not event.get("user"):
+    if event.get("subtype") not in PERSON_SUBTYPES or event.get("bot_id") or event.get("hidden") or not event.get("user"):
         return False
     if event["user"] == context.bot_user_id:
         return False
