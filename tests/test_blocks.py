@@ -73,3 +73,13 @@ def test_a_huge_list_stays_within_fifty_blocks_and_says_how_many_are_left() -> N
     assert len(message) <= blocks.MESSAGE_BLOCKS
     shown = sum(line.startswith("• ") for b in message if b["type"] == "section" for line in b["text"]["text"].splitlines())
     assert message[-1]["elements"][0]["text"] == f"…and {4000 - shown} more: give a tag to narrow the list."
+
+
+def test_an_answer_too_long_for_one_message_is_cut_and_says_so() -> None:
+    lines = [f"line {i} " + "z" * 2990 for i in range(60)]  # one section per line: 60 sections
+    long = Entry(id="long", question="Long?", answer="\n".join(lines))
+    message = blocks.answer(long, ButtonValue("q", "long", others=("a", "b")), note="Thanks — noted.")
+    message += blocks.suggestions(ButtonValue("q", "long"), [ENTRY, ENTRY], "Maybe one of these?")
+    assert len(message) <= blocks.MESSAGE_BLOCKS
+    cut = [b for b in message if b["type"] == "context" and "…cut" in b["elements"][0]["text"]]
+    assert len(cut) == 1 and f"{len(long.answer):,} characters" in cut[0]["elements"][0]["text"]

@@ -20,6 +20,7 @@ HELPFUL, NOT_HELPFUL, SHARE = "faq_helpful", "faq_not_helpful", "faq_share"
 SUGGESTION_PREFIX = "faq_suggestion_"  # + position: action ids must be unique in a block
 SECTION_LIMIT = 3000  # characters of a section's text
 MESSAGE_BLOCKS = 50  # blocks in one message
+ANSWER_SECTIONS = MESSAGE_BLOCKS - 6  # context, note, buttons and 👎 suggestions (intro + buttons) come after
 BUTTON_LIMIT = 75  # characters of a button's label
 COMMAND = "/faq"
 
@@ -97,12 +98,22 @@ def answer(entry: Entry, value: ButtonValue, shareable: bool = False, feedback: 
         buttons.append(_button("Share in channel", SHARE, value.dump(), style="primary"))
     if feedback:
         buttons += [_button("👍 Helpful", HELPFUL, value.dump()), _button("👎 Not helpful", NOT_HELPFUL, value.dump())]
-    message = [*sections(entry.answer), _context(f"Answering _{entry.question}_ · {value.how}")]
+    message = [*answer_sections(entry.answer), _context(f"Answering _{entry.question}_ · {value.how}")]
     if note:
         message.append(_context(note))
     if buttons:
         message.append({"type": "actions", "block_id": "faq_answer", "elements": buttons})
     return message
+
+
+def answer_sections(text: str) -> list[Block]:
+    """An answer's sections, cut to leave room in one message for its context line, a note,
+    its buttons and a 👎's suggestions; a cut answer says so."""
+    body = sections(text)
+    if len(body) <= ANSWER_SECTIONS:
+        return body
+    note = f"…cut: the answer is longer than one Slack message can show ({len(text):,} characters)."
+    return [*body[: ANSWER_SECTIONS - 1], _context(note)]
 
 
 def suggestions(asked: ButtonValue, entries: Sequence[Entry], intro: str) -> list[Block]:
