@@ -16,12 +16,14 @@ import click
 from pydantic import ValidationError
 
 from faqbot.config import Settings
-from faqbot.matching.encoder import LstmEncoder, ModelError
-from faqbot.faq import FaqError, load_faq
+from faqbot.faq.loading import load_faq
+from faqbot.faq.schema import FaqError
 from faqbot.logs import configure_logging
 from faqbot.matching.channel_gate import looks_like_question
 from faqbot.matching.decision import Calibration, CalibrationError
+from faqbot.matching.encoder import LstmEncoder, ModelError
 from faqbot.matching.matcher import Matcher, Suggestion
+from faqbot.slack.blocks import slack_limits
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_report, render_text
 
 if TYPE_CHECKING:
@@ -266,8 +268,13 @@ def validate(path: Path | None) -> None:
     except FaqError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from exc
+    warnings = [str(w) for w in faq.warnings]
+    warnings += [f"{e.source}: entry '{e.id}': {limit}" for e in faq.entries if (limit := slack_limits(e.answer))]
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     phrasings = sum(len(e.phrasings) for e in faq.entries)
-    click.echo(f"{config.faq_path}: OK, {len(faq)} entries, {phrasings} phrasings")
+    noted = f", {len(warnings)} warning(s)" if warnings else ""
+    click.echo(f"{config.faq_path}: OK, {len(faq)} entries, {phrasings} phrasings{noted}")
 
 
 @cli.command()

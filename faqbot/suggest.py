@@ -16,7 +16,7 @@ from datetime import datetime
 
 from ruamel.yaml import YAML
 
-from faqbot.faq import Faq
+from faqbot.faq.schema import Faq
 from faqbot.matching.normalize import normalize
 from faqbot.store import Store
 

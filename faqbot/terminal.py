@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from faqbot.faq import Faq
+from faqbot.faq.schema import Faq
 from faqbot.matching.matcher import Match
 from faqbot.report import Group, Stats, percent
 

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from bench.protocols import banking77, banking77_oos, scale, stackfaq
 from faqbot.evaluate import load_queries
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
 from tests.conftest import SHARED_DATA, needs_shared_data
 
 pytestmark = needs_shared_data

@@ -2,7 +2,7 @@
 
 import json
 
-from faqbot.faq import Entry
+from faqbot.faq.schema import Entry
 from faqbot.slack import blocks
 from faqbot.slack.blocks import ButtonValue
 

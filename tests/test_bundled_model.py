@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from faqbot.cli import build_matcher, cli, settings
 from faqbot.config import BUNDLED_MODEL, CALIBRATION_FILE
+from faqbot.faq.loading import load_faq
 from faqbot.matching.decision import Calibration
 from faqbot.matching.encoder import LstmEncoder
-from faqbot.faq import load_faq
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
 from tests.conftest import setting_variables

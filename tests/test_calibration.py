@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from faqbot.cli import build_matcher, cli, settings
 from faqbot.config import BUNDLED_MODEL
 from faqbot.evaluate import Evaluation, Query, decision_metrics
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
 from faqbot.matching.calibration import BARS, faq_side, fit
 from faqbot.matching.decision import FEATURES, Calibration, CalibrationError
 from faqbot.matching.encoder import LstmEncoder

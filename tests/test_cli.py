@@ -65,6 +65,23 @@ def test_validate_prints_all_problems_and_fails(tmp_path: Path) -> None:
     assert "b.yaml:4: entry 'a': unknown key 'answr' (did you mean 'answer'?)" in result.output
 
 
+def test_validate_names_skipped_paths_and_answers_too_long_for_slack(tmp_path: Path) -> None:
+    long_answer = "".join(f"      {'x' * 2_999}\n" for _ in range(60))  # 60 lines of a block scalar
+    write(tmp_path / "faqs" / "a.yaml", f"faqs:\n  - id: long\n    question: Long?\n    answer: |\n{long_answer}")
+    write(tmp_path / "faqs" / "b.yaml", f"faqs:\n  - id: wide\n    question: Wide?\n    answer: {'y' * 4_000}\n")
+    (tmp_path / "faqs" / "old.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    result = run("validate", str(tmp_path / "faqs"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.endswith("OK, 2 entries, 2 phrasings, 3 warning(s)\n")
+    assert result.stderr.splitlines() == [
+        f"warning: {tmp_path / 'faqs' / 'old.yaml'}: skipped: symlink to {tmp_path / 'nowhere.yaml'}, which does not exist",
+        f"warning: {tmp_path / 'faqs' / 'a.yaml'}:2: entry 'long': the answer (179,999 characters) is longer than one"
+        " Slack message shows: it is cut after about 132,000",
+        f"warning: {tmp_path / 'faqs' / 'b.yaml'}:2: entry 'wide': 1 line(s) of the answer exceed Slack's 3,000"
+        " characters per block: cut in pieces",
+    ]
+
+
 def test_validate_defaults_to_faq_path_from_environment(faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FAQBOT_FAQ_PATH", str(faq_file))
     assert run("validate").output.startswith(f"{faq_file}: OK")

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faqbot.faq.loading import load_faq
 from faqbot.matching.encoder import LstmEncoder, ModelConfig, ModelError, save_model
-from faqbot.faq import load_faq
 from faqbot.matching.index_cache import cached_encode
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.tokenizer import PAD, UNK, Tokenizer

@@ -15,7 +15,7 @@ from faqbot.evaluate import (
     score_queries,
     sweep,
 )
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
 from faqbot.matching.decision import Scores, confidences
 from faqbot.matching.matcher import Matcher
 from tests.conftest import ConceptEncoder, fused_calibration, write

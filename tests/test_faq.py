@@ -1,8 +1,10 @@
+import os
 from pathlib import Path
 
 import pytest
 
-from faqbot.faq import FaqError, load_faq
+from faqbot.faq.loading import load_faq
+from faqbot.faq.schema import FaqError
 from faqbot.matching.normalize import normalize
 from tests.conftest import SMALL_FAQ, write
 
@@ -188,3 +190,70 @@ def test_bundled_sample_faq_is_valid_and_realistic() -> None:
     assert {"accounts", "laptops", "vpn", "hr", "expenses", "dev-tooling", "on-call", "slack"} <= topics
     phrasings = [normalize(p) for e in faq.entries for p in e.phrasings]
     assert len(phrasings) == len(set(phrasings))
+
+
+# --- YAML features and deploy layouts --------------------------------------------------------
+
+def test_merge_keys_inherit_fields_and_errors_point_at_the_entry(tmp_path: Path) -> None:
+    base = "faqs:\n  - &base\n    id: base\n    question: Where is the office?\n    answer: Floor 3.\n    tags: [office]\n"
+    path = write(tmp_path / "faq.yaml", base + "  - <<: *base\n    id: parking\n    question: Where do I park?\n")
+    parking = load_faq(path).by_id["parking"]
+    assert (parking.question, parking.answer, parking.tags) == ("Where do I park?", "Floor 3.", ("office",))
+    same = write(tmp_path / "same.yaml", base + "  - <<: *base\n    id: copy\n")  # inherits the question too
+    assert problems(same) == [f"{same}:7: entry 'copy': phrasing 'Where is the office?' is also a phrasing of"
+                              f" entry 'base' ({same}:2)"]
+    broken = "faqs:\n  - &base {id: base, question: Hi there?, answer: 42}\n  - <<: *base\n    id: copy\n"
+    assert problems(write(tmp_path / "broken.yaml", broken)) == [
+        f"{tmp_path / 'broken.yaml'}:2: entry 'base': 'answer' must be text, not the number 42 (quote it to make it text)",
+        f"{tmp_path / 'broken.yaml'}:3: entry 'copy': 'answer' must be text, not the number 42 (quote it to make it text)",
+    ]
+
+
+def test_nesting_thousands_deep_is_a_problem_not_a_crash(tmp_path: Path) -> None:
+    path = write(tmp_path / "faq.yaml", "faqs: " + "[" * 3000 + "]" * 3000 + "\n")
+    assert problems(path) == [f"{path}: nested too deeply to read (an FAQ entry is a flat mapping)"]
+
+
+def test_hidden_files_and_folders_are_not_read(tmp_path: Path) -> None:
+    write(tmp_path / "faq.yaml", "faqs:\n  - {id: a, question: Real question?, answer: A}\n")
+    write(tmp_path / ".github" / "workflows" / "ci.yaml", "on: push\njobs: {}\n")
+    write(tmp_path / ".pre-commit-config.yaml", "repos: []\n")
+    faq = load_faq(tmp_path)
+    assert [e.id for e in faq.entries] == ["a"] and faq.warnings == ()
+
+
+def test_symlinks_are_followed_and_upper_case_suffixes_read(tmp_path: Path) -> None:
+    write(tmp_path / "shared" / "hr.yml", "faqs:\n  - {id: hr, question: Who is in HR?, answer: Ann}\n")
+    write(tmp_path / "faq" / "IT.YAML", "faqs:\n  - {id: it, question: Who is in IT?, answer: Bob}\n")
+    (tmp_path / "faq" / "hr").symlink_to(tmp_path / "shared")
+    assert [e.id for e in load_faq(tmp_path / "faq").entries] == ["it", "hr"]
+
+
+def test_dangling_and_looping_links_are_skipped_and_named(tmp_path: Path) -> None:
+    write(tmp_path / "faq.yaml", "faqs:\n  - {id: a, question: Real question?, answer: A}\n")
+    (tmp_path / "gone.yaml").symlink_to(tmp_path / "missing.yaml")
+    (tmp_path / "loop").symlink_to(tmp_path)
+    faq = load_faq(tmp_path)
+    assert [e.id for e in faq.entries] == ["a"]
+    assert sorted(str(w) for w in faq.warnings) == [
+        f"{tmp_path / 'gone.yaml'}: skipped: symlink to {tmp_path / 'missing.yaml'}, which does not exist",
+        f"{tmp_path / 'loop'}: skipped: a link back to a folder already read",
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every folder, so none can be made unreadable")
+def test_an_unreadable_folder_is_skipped_and_named(tmp_path: Path) -> None:
+    write(tmp_path / "faq.yaml", "faqs:\n  - {id: a, question: Real question?, answer: A}\n")
+    locked = tmp_path / "locked"
+    write(locked / "more.yaml", "faqs: []\n")
+    locked.chmod(0)
+    try:
+        assert [str(w) for w in load_faq(tmp_path).warnings] == [
+            f"{locked}: skipped: cannot read this folder (Permission denied)"]
+    finally:
+        locked.chmod(0o755)
+
+
+def test_a_dangling_faq_path_says_where_it_points(tmp_path: Path) -> None:
+    (tmp_path / "current").symlink_to(tmp_path / "releases" / "v9")
+    assert problems(tmp_path / "current") == [f"{tmp_path / 'current'}: symlink to {tmp_path / 'releases' / 'v9'}, which does not exist"]

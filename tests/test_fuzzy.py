@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from rapidfuzz import fuzz
 
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
 from faqbot.matching.fuzzy import MAX_LENGTH_RATIO, MIN_CONTENT_WORDS, FuzzyIndex, content_words
 from faqbot.matching.normalize import normalize
 

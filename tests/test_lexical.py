@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
 from faqbot.matching import index_cache
 from faqbot.matching.index_cache import cached_lexical
 from faqbot.matching.lexical import LexicalIndex, char_wb_ngrams

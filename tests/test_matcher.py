@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
 from faqbot.matching.decision import SEMANTIC_WEIGHT
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize

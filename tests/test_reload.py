@@ -1,15 +1,18 @@
 """Hot reload: a valid edit is served, a broken one is refused (old FAQ kept, problems
-reported with file and line), removed files are followed, and the watcher notices edits."""
+reported with file and line), removed files are followed, and the watcher notices edits,
+release swaps and ConfigMap updates, and survives whatever goes wrong."""
 
+import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
+from faqbot.faq.reload import FaqReloader, ReloadResult
 from faqbot.matching.matcher import Matcher
-from faqbot.reload import FaqReloader, ReloadResult
 from tests.conftest import ConceptEncoder, fused_calibration, write
 
 VPN = """\
@@ -38,8 +41,9 @@ class Served:
         self.matcher = Matcher(load_faq(folder), ConceptEncoder(), fused_calibration())
         self.problems: list[ReloadResult] = []
 
-    def reloader(self, path: Path) -> FaqReloader:
-        return FaqReloader(path, lambda: self.matcher, self._replace, on_problems=self.problems.append)
+    def reloader(self, path: Path, on_problems: Callable[[ReloadResult], None] | None = None) -> FaqReloader:
+        return FaqReloader(path, lambda: self.matcher, self._replace, on_problems=on_problems or self.problems.append,
+                           poll_s=0.1)
 
     def _replace(self, matcher: Matcher) -> None:
         self.matcher = matcher
@@ -138,7 +142,7 @@ def test_a_single_file_faq_is_watched_too(tmp_path: Path) -> None:
 
 
 def test_a_relative_single_file_path_is_watched(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """FAQBOT_FAQ_PATH=faq.yaml: watchfiles reports absolute paths, which must still match."""
+    """FAQBOT_FAQ_PATH=faq.yaml, relative to the working folder."""
     write(tmp_path / "faq.yaml", VPN)
     monkeypatch.chdir(tmp_path)
     served = Served(Path("faq.yaml"))
@@ -158,3 +162,92 @@ def test_many_problems_are_summarised_for_slack(folder: Path) -> None:
     assert len(result.problems) == 60
     summary = result.summary()
     assert summary.count("\n• ") == 20 and "…and 40 more: `faqbot validate` lists them all" in summary
+
+
+def watching(served: Served, path: Path, **kwargs: object) -> threading.Event:
+    stop = served.reloader(path, **kwargs).start()  # type: ignore[arg-type]
+    time.sleep(0.3)  # the watcher's first fingerprint
+    return stop
+
+
+def test_a_release_swap_behind_a_symlink_is_served(tmp_path: Path) -> None:
+    """FAQBOT_FAQ_PATH=current, current -> releases/v1; a deploy points it at releases/v2."""
+    write(tmp_path / "releases" / "v1" / "faq.yaml", VPN)
+    write(tmp_path / "releases" / "v2" / "faq.yaml", VPN + PARKING)
+    current = tmp_path / "current"
+    current.symlink_to(tmp_path / "releases" / "v1")
+    served = Served(current)
+    assert served.reloader(current).reload().ok and served.answers("Where can I park my car?") is None
+    stop = watching(served, current)
+    try:
+        swap = tmp_path / "current.new"
+        swap.symlink_to(tmp_path / "releases" / "v2")
+        swap.replace(current)  # atomic, as deploy tools do it
+        edit_until(lambda: None, lambda: served.answers("Where can I park my car?") == "parking")
+    finally:
+        stop.set()
+
+
+def config_map(mount: Path, version: str, text: str) -> None:
+    """How the kubelet writes a ConfigMap volume: a hidden dated folder, `..data` pointing at it,
+    and each key a symlink through `..data`."""
+    write(mount / f"..{version}" / "faq.yaml", text)
+    link = mount / "..data_tmp"
+    link.symlink_to(f"..{version}")
+    link.replace(mount / "..data")
+    if not (mount / "faq.yaml").is_symlink():
+        (mount / "faq.yaml").symlink_to("..data/faq.yaml")
+
+
+def test_a_config_map_mount_loads_once_and_its_updates_are_served(tmp_path: Path) -> None:
+    mount = tmp_path / "faq"
+    config_map(mount, "2026_11_29_01", VPN)
+    faq = load_faq(mount)
+    assert [e.id for e in faq.entries] == ["vpn"] and faq.warnings == ()
+    served = Served(mount)
+    stop = watching(served, mount)
+    try:
+        config_map(mount, "2026_11_29_02", VPN + PARKING)
+        edit_until(lambda: None, lambda: served.answers("Where can I park my car?") == "parking")
+    finally:
+        stop.set()
+
+
+def test_a_deleted_and_recreated_folder_is_watched_on(folder: Path) -> None:
+    served = Served(folder)
+    stop = watching(served, folder)
+    try:
+        for file in folder.iterdir():
+            file.unlink()
+        folder.rmdir()
+        edit_until(lambda: None, lambda: bool(served.problems))
+        assert served.answers("How do I connect to the VPN?") == "vpn"  # the last good FAQ
+        write(folder / "it.yaml", VPN + PARKING)
+        edit_until(lambda: None, lambda: served.answers("Where can I park my car?") == "parking")
+    finally:
+        stop.set()
+
+
+def test_the_watcher_survives_a_failure_to_tell_admins(folder: Path) -> None:
+    """A database or network error while telling admins used to end the watcher thread for good."""
+    def fail(result: ReloadResult) -> None:
+        raise ConnectionError("database is down")
+
+    served = Served(folder)
+    stop = watching(served, folder, on_problems=fail)
+    try:
+        write(folder / "it.yaml", "faqs: [")
+        time.sleep(1.0)
+        edit_until(lambda: write(folder / "it.yaml", VPN + PARKING),
+                   lambda: served.answers("Where can I park my car?") == "parking")
+    finally:
+        stop.set()
+
+
+def test_an_unexpected_failure_keeps_the_last_good_faq(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served = Served(folder)
+    reloader = served.reloader(folder)
+    monkeypatch.setattr("faqbot.faq.reload.Matcher", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    result = reloader.reload()
+    assert not result.ok and "No space left" in result.problems[0] and served.problems == [result]
+    assert served.answers("How do I connect to the VPN?") == "vpn"

@@ -11,9 +11,9 @@ from ruamel.yaml import YAML
 
 from faqbot.cli import cli
 from faqbot.config import BUNDLED_MODEL
-from faqbot.matching.encoder import LstmEncoder
 from faqbot.database import SqlStore
-from faqbot.faq import load_faq
+from faqbot.faq.loading import load_faq
+from faqbot.matching.encoder import LstmEncoder
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
 from faqbot.report import GROUP_COSINE, PeriodError, parse_period, stats, unanswered_groups

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from faqbot.faq import Entry, Faq
+from faqbot.faq.schema import Entry, Faq
 from faqbot.matching.decision import METHODS, NONE, SEMANTIC, Calibration, Scores, Surface, decide
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import FuzzyIndex

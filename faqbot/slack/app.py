@@ -25,8 +25,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from faqbot.config import Settings
+from faqbot.faq.reload import FaqReloader, ReloadResult
 from faqbot.matching.matcher import Matcher
-from faqbot.reload import FaqReloader, ReloadResult
 from faqbot.slack.admins import Admins
 from faqbot.slack.listeners import register
 from faqbot.slack.services import CONTEXT_KEY, Services

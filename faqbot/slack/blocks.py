@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from faqbot.faq import Entry
+from faqbot.faq.schema import Entry
 
 Block = dict[str, Any]
 
@@ -114,6 +114,17 @@ def answer_sections(text: str) -> list[Block]:
         return body
     note = f"…cut: the answer is longer than one Slack message can show ({len(text):,} characters)."
     return [*body[: ANSWER_SECTIONS - 1], _context(note)]
+
+
+def slack_limits(text: str) -> str | None:
+    """What Slack will do to an answer of this length, for `faqbot validate`; None when it fits."""
+    cut_lines = sum(len(line) > SECTION_LIMIT for line in text.splitlines())
+    if len(sections(text)) > ANSWER_SECTIONS:
+        return (f"the answer ({len(text):,} characters) is longer than one Slack message shows: it is cut after"
+                f" about {ANSWER_SECTIONS * SECTION_LIMIT:,}")
+    if cut_lines:
+        return f"{cut_lines} line(s) of the answer exceed Slack's {SECTION_LIMIT:,} characters per block: cut in pieces"
+    return None
 
 
 def suggestions(asked: ButtonValue, entries: Sequence[Entry], intro: str) -> list[Block]:

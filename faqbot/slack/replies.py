@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from faqbot.faq import Faq
+from faqbot.faq.schema import Faq
 from faqbot.matching.matcher import Match
 from faqbot.slack import blocks
 from faqbot.slack.blocks import Block, ButtonValue

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from slack_bolt import BoltContext
 
 from faqbot.config import ChannelMode
+from faqbot.faq.reload import FaqReloader
 from faqbot.matching.matcher import Matcher
-from faqbot.reload import FaqReloader
 from faqbot.slack.admins import Admins
 from faqbot.store import Store
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from faqbot.faq import Faq
+from faqbot.faq.schema import Faq
 from faqbot.report import Group, Stats, percent
 from faqbot.slack.blocks import COMMAND, HELP, Block, bullets, clip, sections
 

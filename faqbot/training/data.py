@@ -19,7 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from faqbot.faq import FaqError, load_faq
+from faqbot.faq.loading import load_faq
+from faqbot.faq.schema import FaqError
 from faqbot.matching.normalize import normalize
 
 FORMATS = ("qqp", "pairs", "groups", "faq")

@@ -1,98 +1,32 @@
-"""The FAQ knowledge base: YAML files that admins edit, loaded and validated.
+"""Loading the FAQ: YAML files that admins edit, found, parsed and validated.
 
 Admins fix what they can find, so every problem is reported as ``file:line: entry 'x':
 what is wrong``, all of them at once, and a broken FAQ is never half-loaded.
+
+A folder is read the way deployments lay it out: symlinks are followed (a `current ->
+releases/v1` link, a Kubernetes ConfigMap's `..data`), hidden files and folders are not
+read (`.github/`, `.pre-commit-config.yaml`, the ConfigMap's dated copy), and every path
+that cannot be read (a dangling or looping link, an unreadable folder) is named in the
+FAQ's warnings.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints, ValidationError
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from faqbot.faq.schema import ENTRY_KEYS, TOP_LEVEL_KEYS, Entry, EntrySchema, Faq, FaqError, Problem
 from faqbot.matching.normalize import normalize
 
-YAML_SUFFIXES = (".yaml", ".yml")
-SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
-SLUG_MAX = 64  # ids travel in Slack button values (2,000 characters) and database columns
-
-_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class _EntrySchema(BaseModel):
-    """What one entry may contain; strict, so YAML's `yes`/`123` are not taken for text."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
-    question: _Text
-    alternates: list[_Text] = []
-    answer: _Text
-    tags: list[_Text] = []
-
-
-ENTRY_KEYS = tuple(_EntrySchema.model_fields)
-TOP_LEVEL_KEYS = ("faqs",)
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One FAQ entry: a question, other ways people ask it, and the answer (Slack mrkdwn)."""
-
-    id: str
-    question: str
-    answer: str
-    alternates: tuple[str, ...] = ()
-    tags: tuple[str, ...] = ()
-    source: str = ""  # "file:line", so admins can find the entry
-
-    @property
-    def phrasings(self) -> tuple[str, ...]:
-        return (self.question, *self.alternates)
-
-
-@dataclass(frozen=True)
-class Faq:
-    """A validated FAQ: entries in file order (files sorted by name)."""
-
-    entries: tuple[Entry, ...]
-
-    @cached_property
-    def by_id(self) -> dict[str, Entry]:
-        return {entry.id: entry for entry in self.entries}
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in the FAQ files, located for the admin who must fix it."""
-
-    path: str
-    line: int  # 1-based; 0 when the problem is the file itself
-    message: str
-    entry: str | None = None
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else self.path
-        who = f" entry '{self.entry}':" if self.entry else ""
-        return f"{where}:{who} {self.message}"
-
-
-class FaqError(Exception):
-    """The FAQ could not be loaded; ``problems`` lists everything that is wrong."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
+YAML_SUFFIXES = (".yaml", ".yml")  # in any case: ".YAML" too
 
 
 @dataclass(frozen=True)
@@ -108,8 +42,9 @@ class _Located:
 def load_faq(path: str | Path) -> Faq:
     """Load one YAML file, or every YAML file under a folder, merged; raise FaqError."""
     problems: list[Problem] = []
+    warnings: list[Problem] = []
     located: list[_Located] = []
-    files = _yaml_files(Path(path), problems)
+    files = faq_files(Path(path), problems, warnings)
     for file in files:
         located.extend(_load_file(file, problems))
     if files and not located and not problems:
@@ -117,19 +52,58 @@ def load_faq(path: str | Path) -> Faq:
     problems.extend(_cross_entry_problems(located))
     if problems:
         raise FaqError(sorted(problems, key=lambda p: (p.path, p.line)))
-    return Faq(tuple(item.entry for item in located))
+    return Faq(tuple(item.entry for item in located), tuple(warnings))
 
 
-def _yaml_files(path: Path, problems: list[Problem]) -> list[Path]:
+def is_yaml(name: str) -> bool:
+    return not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES)
+
+
+def faq_files(path: Path, problems: list[Problem], warnings: list[Problem]) -> list[Path]:
+    """The FAQ's files: `path` itself, or the visible YAML files under it, sorted."""
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+        files = sorted(_walk(path, warnings))
         if not files:
             problems.append(Problem(str(path), 0, "folder holds no .yaml or .yml files"))
         return files
-    problems.append(Problem(str(path), 0, "no such file or folder"))
+    if path.is_symlink():
+        problems.append(Problem(str(path), 0, f"symlink to {os.readlink(path)}, which does not exist"))
+    else:
+        problems.append(Problem(str(path), 0, "no such file or folder"))
     return []
+
+
+def _walk(root: Path, warnings: list[Problem]) -> Iterator[Path]:
+    """Visible YAML files under `root`, following symlinked folders once each."""
+    seen = {os.path.realpath(root)}
+
+    def unreadable(error: OSError) -> None:
+        warnings.append(Problem(str(error.filename), 0, f"skipped: cannot read this folder ({error.strerror})"))
+
+    for folder, subfolders, names in os.walk(root, onerror=unreadable, followlinks=True):
+        visible = []
+        for name in sorted(subfolders):
+            if name.startswith("."):
+                continue
+            real = os.path.realpath(os.path.join(folder, name))
+            if real in seen:
+                warnings.append(Problem(os.path.join(folder, name), 0, "skipped: a link back to a folder already read"))
+                continue
+            seen.add(real)
+            visible.append(name)
+        subfolders[:] = visible
+        for name in names:
+            file = Path(folder, name)
+            if not is_yaml(name):
+                continue
+            if file.is_file():
+                yield file
+            elif file.is_symlink():
+                warnings.append(Problem(str(file), 0, f"skipped: symlink to {os.readlink(file)}, which does not exist"))
+            else:
+                warnings.append(Problem(str(file), 0, "skipped: not a regular file"))
 
 
 def _load_file(file: Path, problems: list[Problem]) -> list[_Located]:
@@ -141,13 +115,16 @@ def _load_file(file: Path, problems: list[Problem]) -> list[_Located]:
     except MarkedYAMLError as exc:
         problems.append(_yaml_problem(file, exc))
         return []
+    except RecursionError:
+        problems.append(Problem(str(file), 0, "nested too deeply to read (an FAQ entry is a flat mapping)"))
+        return []
     except (YAMLError, OSError) as exc:
         problems.append(Problem(str(file), 0, f"cannot read: {exc}"))
         return []
     items = _faq_items(file, document, problems)
     entries = []
     for number, item in enumerate(items, start=1):
-        entry = _parse_entry(file, number, item, items.lc.item(number - 1)[0] + 1, problems)
+        entry = _parse_entry(file, number, item, _item_line(items, number - 1, 1), problems)
         if entry:
             entries.append(entry)
     return entries
@@ -168,11 +145,11 @@ def _faq_items(file: Path, document: Any, problems: list[Problem]) -> list[Any]:
         return []
     for key in document:
         if key not in TOP_LEVEL_KEYS:
-            line = document.lc.key(key)[0] + 1
+            line = _key_line(document, key, 1)
             problems.append(Problem(str(file), line, f"unknown key '{key}'{_hint(key, TOP_LEVEL_KEYS)}"))
     items = document["faqs"]
     if not isinstance(items, list):
-        line = document.lc.key("faqs")[0] + 1
+        line = _key_line(document, "faqs", 1)
         problems.append(Problem(str(file), line, "'faqs' must be a list of entries"))
         return []
     return items
@@ -184,7 +161,7 @@ def _parse_entry(file: Path, number: int, item: Any, line: int, problems: list[P
         return None
     label = item["id"] if isinstance(item.get("id"), str) else f"#{number}"
     try:
-        data = _EntrySchema.model_validate(dict(item))
+        data = EntrySchema.model_validate(dict(item))
     except ValidationError as exc:
         for error in exc.errors():
             at = _error_line(item, error["loc"], line)
@@ -198,9 +175,26 @@ def _parse_entry(file: Path, number: int, item: Any, line: int, problems: list[P
         tags=tuple(data.tags),
         source=f"{file}:{line}",
     )
-    alternate_lines = [item["alternates"].lc.item(i)[0] + 1 for i in range(len(data.alternates))]
-    question_line = item.lc.key("question")[0] + 1
+    question_line = _key_line(item, "question", line)
+    alternates = item.get("alternates")
+    alternate_lines = [_item_line(alternates, i, question_line) for i in range(len(data.alternates))]
     return _Located(entry, str(file), line, (question_line, *alternate_lines))
+
+
+def _key_line(mapping: Any, key: str, default: int) -> int:
+    """The line of `key` in a parsed mapping; `default` for a key inherited through a merge
+    key (`<<: *base`), which has no line of its own in this entry."""
+    try:
+        return mapping.lc.key(key)[0] + 1
+    except (KeyError, AttributeError):
+        return default
+
+
+def _item_line(sequence: Any, index: int, default: int) -> int:
+    try:
+        return sequence.lc.item(index)[0] + 1
+    except (KeyError, AttributeError, IndexError):
+        return default
 
 
 def _error_line(item: Any, loc: tuple[int | str, ...], entry_line: int) -> int:
@@ -209,9 +203,10 @@ def _error_line(item: Any, loc: tuple[int | str, ...], entry_line: int) -> int:
     if key not in item:
         return entry_line
     value = item[key]
+    key_line = _key_line(item, str(key), entry_line)
     if len(loc) > 1 and isinstance(value, list) and isinstance(loc[1], int):
-        return value.lc.item(loc[1])[0] + 1
-    return item.lc.key(key)[0] + 1
+        return _item_line(value, loc[1], key_line)
+    return key_line
 
 
 _MESSAGES = {

@@ -1,0 +1,129 @@
+"""Hot reload: admins edit the FAQ files and the bot follows, without a restart.
+
+Each change is validated first; only a valid FAQ replaces the one being served, so a
+broken edit never takes the bot down: the last good FAQ stays, and the problems (file and
+line) go to the log and to whoever `on_problems` tells. Every process runs its own watcher.
+
+The watcher polls: once a second it takes a fingerprint of the FAQ's files (where each
+path leads now, its inode, size and times). Events from the file system (inotify) miss
+what deployments do: a `current` symlink swapped to a new release, a Kubernetes ConfigMap
+swapping its `..data` link, the folder deleted and made again, network mounts that send
+no events. A fingerprint sees all of them, and costs a few `stat` calls. Nothing that
+goes wrong stops the watcher: it logs, keeps the last good FAQ and keeps watching.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from faqbot.faq.loading import faq_files, load_faq
+from faqbot.faq.schema import FaqError
+from faqbot.matching.matcher import Matcher
+
+log = logging.getLogger(__name__)
+SHOWN_PROBLEMS = 20  # in a Slack message; the log has them all
+POLL_S = 1.0  # how often the watcher looks at the files
+SETTLE_S = 0.3  # a change is read once the files have stopped changing for this long (editors save in steps)
+
+Fingerprint = tuple[tuple[str, str, int, int, int], ...]
+
+
+@dataclass(frozen=True)
+class ReloadResult:
+    ok: bool
+    entries: int  # entries now served (the old count when the new FAQ was refused)
+    problems: tuple[str, ...] = ()  # "file:line: entry 'x': what is wrong"
+
+    def summary(self) -> str:
+        if self.ok:
+            return f"FAQ reloaded: {self.entries} entries."
+        listed = [f"• {p}" for p in self.problems[:SHOWN_PROBLEMS]]
+        if len(self.problems) > SHOWN_PROBLEMS:
+            listed.append(f"…and {len(self.problems) - SHOWN_PROBLEMS} more: `faqbot validate` lists them all")
+        head = f"The FAQ has {len(self.problems)} problem(s), so the last good FAQ ({self.entries} entries) stays:"
+        return "\n".join([head, *listed])
+
+
+class FaqReloader:
+    """Rebuilds the matcher from the FAQ files, keeping its encoder and calibration.
+
+    The path is kept as given, never resolved: a symlink is followed afresh on every load."""
+
+    def __init__(self, path: Path, current: Callable[[], Matcher], replace: Callable[[Matcher], None],
+                 index_cache: Path | None = None, on_problems: Callable[[ReloadResult], None] | None = None,
+                 poll_s: float = POLL_S) -> None:
+        self.path = path
+        self._current = current
+        self._replace = replace
+        self._index_cache = index_cache
+        self._on_problems = on_problems
+        self._poll_s = poll_s
+        self._lock = threading.Lock()  # a watcher and `/faq reload` at once load one after the other
+
+    def reload(self, notify: bool = True) -> ReloadResult:
+        """Load, validate, swap; `notify`: also tell `on_problems` (not when the reply will).
+        Whatever fails, the matcher being served stays."""
+        with self._lock:
+            old = self._current()
+            try:
+                faq = load_faq(self.path)
+                for warning in faq.warnings:
+                    log.warning("FAQ: %s", warning)
+                self._replace(Matcher(faq, old.encoder, old.calibration, index_cache=self._index_cache))
+            except FaqError as exc:
+                result = ReloadResult(False, len(old.faq), tuple(str(p) for p in exc.problems))
+                log.error("FAQ reload refused, still serving %d entries:\n%s", len(old.faq), exc)
+            except Exception as exc:  # a bug, a full disk under the index cache, no memory: serve on
+                result = ReloadResult(False, len(old.faq), (f"{self.path}: could not be loaded ({exc!r})",))
+                log.exception("FAQ reload failed, still serving %d entries", len(old.faq))
+            else:
+                log.info("FAQ reloaded from %s: %d entries", self.path, len(faq))
+                return ReloadResult(True, len(faq))
+        if notify and self._on_problems:
+            try:
+                self._on_problems(result)
+            except Exception:
+                log.exception("telling admins about the refused FAQ change failed")
+        return result
+
+    def fingerprint(self) -> Fingerprint:
+        """Where each FAQ file leads now, and its inode, size and modification time."""
+        marks = []
+        for file in faq_files(self.path, [], []):
+            try:
+                stat = file.stat()
+            except OSError:  # gone since it was listed: the next look sees the new state
+                continue
+            marks.append((str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns))
+        return tuple(marks)
+
+    def watch(self, stop: threading.Event) -> None:
+        """Reload whenever the fingerprint changes, until `stop` is set; never dies."""
+        seen = self._safe_fingerprint()
+        while not stop.wait(self._poll_s):
+            now = self._safe_fingerprint()
+            if now == seen:
+                continue
+            while not stop.wait(SETTLE_S) and (settled := self._safe_fingerprint()) != now:
+                now = settled
+            log.info("FAQ files changed under %s", self.path)
+            seen = now
+            self.reload()
+
+    def _safe_fingerprint(self) -> Fingerprint | None:
+        try:
+            return self.fingerprint()
+        except Exception:
+            log.exception("looking at the FAQ files under %s failed; looking again in %.0f s", self.path, self._poll_s)
+            return None
+
+    def start(self) -> threading.Event:
+        """Watch in a background thread; set the returned event to stop it."""
+        stop = threading.Event()
+        threading.Thread(target=self.watch, args=(stop,), name="faq-watcher", daemon=True).start()
+        return stop

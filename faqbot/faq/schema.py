@@ -1,0 +1,87 @@
+"""What an FAQ is: entries as admins write them in YAML, and the problems a load can find.
+
+An entry's schema is strict (pydantic), so YAML's `yes`/`123` are never taken for text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+SLUG_MAX = 64  # ids travel in Slack button values (2,000 characters) and database columns
+
+_Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+class EntrySchema(BaseModel):
+    """What one entry may contain; strict, so YAML's `yes`/`123` are not taken for text."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=SLUG_PATTERN, max_length=SLUG_MAX)]
+    question: _Text
+    alternates: list[_Text] = []
+    answer: _Text
+    tags: list[_Text] = []
+
+
+ENTRY_KEYS = tuple(EntrySchema.model_fields)
+TOP_LEVEL_KEYS = ("faqs",)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One FAQ entry: a question, other ways people ask it, and the answer (Slack mrkdwn)."""
+
+    id: str
+    question: str
+    answer: str
+    alternates: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    source: str = ""  # "file:line", so admins can find the entry
+
+    @property
+    def phrasings(self) -> tuple[str, ...]:
+        return (self.question, *self.alternates)
+
+
+@dataclass(frozen=True)
+class Faq:
+    """A validated FAQ: entries in file order (files sorted by path), and what loading skipped."""
+
+    entries: tuple[Entry, ...]
+    warnings: tuple[Problem, ...] = ()  # paths skipped (dangling or looping links, unreadable folders)
+
+    @cached_property
+    def by_id(self) -> dict[str, Entry]:
+        return {entry.id: entry for entry in self.entries}
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in the FAQ files, located for the admin who must fix it."""
+
+    path: str
+    line: int  # 1-based; 0 when the problem is the file itself
+    message: str
+    entry: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        who = f" entry '{self.entry}':" if self.entry else ""
+        return f"{where}:{who} {self.message}"
+
+
+class FaqError(Exception):
+    """The FAQ could not be loaded; ``problems`` lists everything that is wrong."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
