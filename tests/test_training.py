@@ -180,6 +180,42 @@ def test_resume_continues_from_the_checkpoint(tmp_path: Path, monkeypatch: pytes
     assert not (out / training.CHECKPOINT).exists() and not partial.exists()
 
 
+def test_resume_with_other_options_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faqbot.training import train as training
+
+    inputs = training_files(tmp_path)
+    out = tmp_path / "model"
+    command = ["train", *inputs, "--out", str(out), "--batch-size", "4", "--d-model", "8", "--eval-every", "5",
+               "--steps", "10", "--patience", "100"]
+    real, calls = training._validate, []
+
+    def crash_on_second_validation(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # after the step-5 checkpoint
+        return real(*args)
+
+    monkeypatch.setattr(training, "_validate", crash_on_second_validation)
+    assert CliRunner().invoke(cli, command).exit_code == 1
+    monkeypatch.undo()
+    result = CliRunner().invoke(cli, [*command[:-4], "--steps", "20", "--patience", "100", "--resume"])
+    assert result.exit_code == 1 and not out.exists()
+    assert "--resume needs the options the run started with; these differ: options.steps: started with 10, now 20" \
+        in result.output
+
+
+@pytest.mark.parametrize("where", ["faq_data", "."])
+def test_out_never_replaces_a_folder_that_is_not_a_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                         where: str) -> None:
+    inputs = training_files(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "faq_data" / "it.yaml", "faqs: []\n")
+    target = tmp_path / "faq_data" if where == "faq_data" else tmp_path
+    result = CliRunner().invoke(cli, ["train", *inputs, "--out", where, "--steps", "2", "--d-model", "8"])
+    assert result.exit_code == 1 and "holds other files than a faqbot model" in result.output
+    assert f"{target} holds" in result.output and (tmp_path / "faq_data" / "it.yaml").read_text() == "faqs: []\n"
+
+
 def test_bad_training_input_names_file_and_line(tmp_path: Path) -> None:
     bad = write(tmp_path / "pairs.tsv", "one\ttwo\nonly one column\n")
     result = CliRunner().invoke(cli, ["train", str(bad), "--out", str(tmp_path / "m")])

@@ -35,6 +35,8 @@ from faqbot.training.data import DataError, PairBatches, Split, hold_out, load_t
 log = logging.getLogger(__name__)
 BUCKETS = (16, 32, 64, 128)  # padded lengths: few shapes, so JAX compiles few programs
 CHECKPOINT = "checkpoint.pkl"
+RUN_FILE = "run.json"  # what the run was started with: --resume must ask for the same
+OWN_FILES = {CHECKPOINT, CHECKPOINT + ".tmp", RUN_FILE, "config.json", "vocab.txt", "weights.npz"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +132,11 @@ def train(
     distill = teacher_path is not None and options.distill_steps > 0
     if not distill and options.steps == 0:
         raise DataError("nothing to train: give --steps, or --distill-steps with --teacher")
+    out = out.absolute()  # `--out .` has no name to put ".partial" after
+    _check_replaceable(out)
     partial = out.with_name(out.name + ".partial")
+    run = {"inputs": list(inputs), "model": dataclasses.asdict(config), "options": dataclasses.asdict(options),
+           "init": str(init) if init else None, "teacher": str(teacher_path) if teacher_path else None}
     rng = np.random.default_rng(options.seed)
     split = hold_out(load_training_groups(inputs), rng, fraction=options.held_out_fraction)
     teacher = Teacher.load(teacher_path) if teacher_path else None
@@ -138,11 +144,13 @@ def train(
     encoder = M.init_encoder(config, len(tokenizer.vocab), seed=options.seed)
     if weights is not None:
         M.set_weights(encoder, config, weights)
-    state = _load_checkpoint(partial) if resume else None
+    state = _load_checkpoint(partial, run) if resume else None
     if state is None:
         if partial.exists():
+            _check_replaceable(partial)
             shutil.rmtree(partial)
         partial.mkdir(parents=True)
+        (partial / RUN_FILE).write_text(json.dumps(run, indent=2), encoding="utf-8")
     else:
         M.set_weights(encoder, config, state.weights)
         rng.bit_generator.state = state.rng
@@ -167,6 +175,7 @@ def train(
     }
     save_model(partial, config, tokenizer, final.best_weights, record, float16=options.float16)
     (partial / CHECKPOINT).unlink(missing_ok=True)
+    (partial / RUN_FILE).unlink(missing_ok=True)
     _replace_folder(partial, out)
     return record
 
@@ -326,13 +335,45 @@ def _save_checkpoint(partial: Path, state: State) -> None:
     tmp.replace(partial / CHECKPOINT)  # atomic: a crash never leaves half a checkpoint
 
 
-def _load_checkpoint(partial: Path) -> State | None:
+def _check_replaceable(folder: Path) -> None:
+    """Training replaces only what it made: a model folder, or its own partial folder."""
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise DataError(f"{folder} is a file: give --out a folder for the model")
+    strange = sorted(p.name for p in folder.iterdir() if p.name not in OWN_FILES)
+    if strange:
+        shown = ", ".join(strange[:5]) + (", …" if len(strange) > 5 else "")
+        raise DataError(f"{folder} holds other files than a faqbot model ({shown}): training would replace it;"
+                        " give --out a new folder or a model folder")
+
+
+def _load_checkpoint(partial: Path, run: dict[str, Any]) -> State | None:
     path = partial / CHECKPOINT
     if not path.exists():
         log.warning("no checkpoint at %s: starting from the beginning", path)
         return None
+    try:
+        started = json.loads((partial / RUN_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{partial / RUN_FILE}: cannot tell what this checkpoint was trained with ({exc})") from exc
+    changed = _differences(started, run)
+    if changed:
+        raise DataError("--resume needs the options the run started with; these differ: " + "; ".join(changed))
     with open(path, "rb") as file:
         return pickle.load(file)
+
+
+def _differences(started: dict[str, Any], now: dict[str, Any], prefix: str = "") -> list[str]:
+    """'name: started with A, now B' for each setting that differs, nested sections flattened."""
+    found = []
+    for key in sorted(set(started) | set(now)):
+        was, new = started.get(key), now.get(key)
+        if isinstance(was, dict) and isinstance(new, dict):
+            found += _differences(was, new, f"{prefix}{key}.")
+        elif was != new:
+            found.append(f"{prefix}{key}: started with {was!r}, now {new!r}")
+    return found
 
 
 def _replace_folder(partial: Path, out: Path) -> None:
