@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 from pydantic import ValidationError
 
-from faqbot.config import Settings
+from faqbot.config import RETIRED, Settings
 from faqbot.faq.loading import load_faq
 from faqbot.faq.schema import FaqError
 from faqbot.logs import configure_logging
@@ -75,8 +76,19 @@ def settings(**flags: Any) -> Settings:
     try:
         return Settings(**{k: v for k, v in flags.items() if v is not None})
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
         raise click.UsageError(f"invalid configuration: {problems}") from exc
+    except UnicodeDecodeError as exc:
+        raise click.UsageError(f"cannot read .env: it is not UTF-8 text (byte {exc.object[exc.start]:#x} at"
+                               f" position {exc.start}); save it as UTF-8") from exc
+    except OSError as exc:
+        raise click.UsageError(f"cannot read .env: {exc.strerror}") from exc
+
+
+def _variable(loc: tuple[Any, ...]) -> str:
+    """Where a bad setting came from: its environment variable (or the flag of the same name)."""
+    field = str(loc[0]) if loc else "?"
+    return Settings.variable(field) if field in Settings.model_fields else field
 
 
 def build_matcher(config: Settings, rewriting_calibration: bool = False) -> Matcher:
@@ -166,6 +178,9 @@ def cli() -> None:
     """faqbot answers repeated questions from a YAML FAQ."""
     config = settings()
     configure_logging(config.log_level, config.secrets)
+    for variable, replacement in RETIRED.items():
+        if os.environ.get(variable):
+            click.echo(f"warning: {variable} is no longer read; use {replacement}", err=True)
 
 
 @cli.command()
@@ -198,6 +213,17 @@ def run_command(ctx: click.Context, **flags: Any) -> None:
         ctx.invoke(serve, **flags)
 
 
+def _in_a_folder(ctx: click.Context, param: click.Parameter, path: Path | None) -> Path | None:
+    """A file to write: its folder is made if missing, before the work rather than after it."""
+    if path is not None:
+        try:
+            path.absolute().parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise click.BadParameter(f"cannot make folder {path.absolute().parent}: {exc.strerror}", ctx=ctx,
+                                     param=param) from exc
+    return path
+
+
 since_option = click.option("--since", "period", default="7d", show_default=True,
                             help="How far back: hours, days or weeks, like 24h, 7d or 2w.")
 
@@ -214,7 +240,7 @@ def _since(period: str) -> datetime:
 @cli.command()
 @pipeline_options
 @since_option
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=_in_a_folder,
               help="Also write a chart: questions per day by method, answer and helpful rates.")
 @json_option
 def report(period: str, plot: Path | None, as_json: bool, **flags: Any) -> None:
@@ -329,9 +355,9 @@ def chat(**flags: Any) -> None:
               help="'faq': calibrate on the FAQ alone, as `faqbot calibrate` does; or a queries CSV: calibrate on the"
                    " FAQ, then choose the direct bar with the best decision accuracy on that CSV (hindsight).")
 @click.option("--sweep", "do_sweep", is_flag=True, help="Also report metrics across bars.")
-@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=_in_a_folder,
               help="Write a PNG of the metrics against the bar.")
-@click.option("--predictions", type=click.Path(dir_okay=False, path_type=Path), default=None,
+@click.option("--predictions", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=_in_a_folder,
               help="Write one CSV row per query: text,faq_id,top_id,confidence,answered_id,method.")
 @click.option("--latency-sample", type=click.IntRange(1), default=300, show_default=True,
               help="Queries timed one by one through the served path.")

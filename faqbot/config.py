@@ -18,6 +18,8 @@ DEFAULT_CACHE = Path.home() / ".cache" / "faqbot"
 CALIBRATION_FILE = "calibration.json"
 # answer: reply when confident; suggest: also offer "Did you mean" to the asker; silent: never unasked.
 ChannelMode = Literal["answer", "suggest", "silent"]
+# Variables earlier versions read, and what replaced them: set, they are reported, not ignored.
+RETIRED = {"FAQBOT_SEMANTIC_THRESHOLD": "FAQBOT_CHANNEL_THRESHOLD and FAQBOT_DIRECT_THRESHOLD (or `faqbot calibrate`)"}
 
 
 class Settings(BaseSettings):
@@ -113,6 +115,14 @@ class Settings(BaseSettings):
         if any(p.count("=") != 1 for p in pairs):
             raise ValueError("expected CHANNEL_ID=mode pairs separated by commas, e.g. C0123ABC=silent")
         return {k.strip(): v.strip() for k, v in (p.split("=") for p in pairs)}
+
+    @classmethod
+    def variable(cls, field: str) -> str:
+        """The environment variable of a field: FAQBOT_ + its name, or Slack's/the platform's own."""
+        alias = cls.model_fields[field].validation_alias
+        if isinstance(alias, AliasChoices):
+            return next(a for a in alias.choices if isinstance(a, str) and a.isupper())
+        return alias if isinstance(alias, str) else f"FAQBOT_{field.upper()}"
 
     @property
     def secrets(self) -> list[str]:

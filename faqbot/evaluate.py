@@ -40,8 +40,8 @@ def load_queries(path: str | Path, known_ids: Sequence[str]) -> list[Query]:
     problems: list[str] = []
     queries: list[Query] = []
     try:
-        with open(path, newline="", encoding="utf-8") as file:
-            reader = csv.DictReader(file)
+        with open(path, newline="", encoding="utf-8-sig") as file:  # -sig: Excel's "CSV UTF-8" starts with a BOM
+            reader = csv.DictReader(file, strict=True)  # an unterminated quote is an error, not merged rows
             missing = [c for c in QUERY_COLUMNS if c not in (reader.fieldnames or [])]
             if missing:
                 raise QueryFileError(f"{path}:1: header must have columns text,faq_id (missing: {', '.join(missing)})")

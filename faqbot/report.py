@@ -40,7 +40,10 @@ def percent(rate: float | None) -> str:
 
 def since(period: str) -> datetime:
     """The start of the last `period` (like 7d) from now."""
-    return datetime.now(UTC) - parse_period(period)
+    try:
+        return datetime.now(UTC) - parse_period(period)
+    except OverflowError:
+        raise PeriodError(f"'{period}' reaches back before the year 1: give a shorter period") from None
 
 
 def parse_period(text: str) -> timedelta:
@@ -48,7 +51,10 @@ def parse_period(text: str) -> timedelta:
     found = _PERIOD.match(text.strip().lower())
     if not found or int(found.group(1)) == 0:
         raise PeriodError(f"'{text}' is not a period: use hours, days or weeks, like 24h, 7d or 2w")
-    return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    try:
+        return timedelta(**{_UNITS[found.group(2)]: int(found.group(1))})
+    except OverflowError:
+        raise PeriodError(f"'{text}' is too long a period: give a shorter one") from None
 
 
 @dataclass(frozen=True)

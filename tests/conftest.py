@@ -77,6 +77,7 @@ class ConceptEncoder:
     }
     IGNORED = frozenset("how do i my the to a for on".split())
     DIM = 1024
+    dim = DIM
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.DIM), dtype=np.float32)

@@ -67,6 +67,10 @@ def test_empty_text_encodes_to_zero(tmp_path: Path) -> None:
         (lambda f: (f / "weights.npz").write_bytes((f / "weights.npz").read_bytes()[:100]), "corrupt or truncated"),
         (lambda f: np.savez(f / "weights.npz", embedding=np.zeros((3, 8))), "weight 'embedding' has shape (3, 8)"),
         (lambda f: np.savez(f / "weights.npz", embedding=np.zeros((len(WORDS), 8))), "weight 'lstm0/kernel' is missing"),
+        (lambda f: np.savez(f / "weights.npz", **{**np.load(f / "weights.npz"), "lstm0/bias": np.full(32, np.nan)}),
+         "weight 'lstm0/bias' holds NaN or infinite values"),
+        (lambda f: (f / "config.json").write_text('{"format": 1, "model": {"max_len": 0}}'),
+         "'model.max_len' must be a whole number of at least 1, not 0"),
     ],
 )
 def test_broken_model_folders_give_clear_errors(tmp_path: Path, damage, message: str) -> None:
@@ -140,7 +144,7 @@ def test_index_cache_key_follows_model_and_texts(tmp_path: Path) -> None:
     assert encoder.calls == 3  # read back
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "other texts"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "other texts", "other width", "nan"])
 def test_corrupt_index_cache_is_rebuilt(tmp_path: Path, damage: str) -> None:
     encoder = CountingEncoder()
     expected = cached_encode(encoder, ["vpn"], tmp_path)
@@ -149,8 +153,12 @@ def test_corrupt_index_cache_is_rebuilt(tmp_path: Path, damage: str) -> None:
         file.write_bytes(b"garbage")
     elif damage == "truncated":  # e.g. a copy cut short: a broken zip archive
         file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
-    else:  # readable, but not this FAQ's: two rows for one text
+    elif damage == "other texts":  # readable, but not this FAQ's: two rows for one text
         np.savez(file, vectors=np.zeros((2, ConceptEncoder.DIM), dtype=np.float32))
+    elif damage == "other width":  # another model's encodings under this name
+        np.savez(file, vectors=np.zeros((1, 8), dtype=np.float32))
+    else:
+        np.savez(file, vectors=np.full((1, ConceptEncoder.DIM), np.nan, dtype=np.float32))
     vectors = cached_encode(encoder, ["vpn"], tmp_path)
     assert encoder.calls == 2 and np.array_equal(vectors, expected)
     with np.load(file) as rewritten:

@@ -158,6 +158,14 @@ def test_report_command_text_json_and_plot(cli_env: None, tmp_path: Path) -> Non
     assert bad.exit_code == 2 and "24h, 7d or 2w" in bad.output
 
 
+def test_a_plot_goes_into_a_new_folder_or_says_why_it_cannot(cli_env: None, tmp_path: Path) -> None:
+    assert CliRunner().invoke(cli, ["report", "--plot", str(tmp_path / "new" / "r.png")]).exit_code == 0
+    assert (tmp_path / "new" / "r.png").exists()
+    (tmp_path / "file").write_text("a file, not a folder")
+    result = CliRunner().invoke(cli, ["report", "--plot", str(tmp_path / "file" / "r.png")])
+    assert result.exit_code == 2 and f"cannot make folder {tmp_path / 'file'}: File exists" in result.output
+
+
 def test_suggest_command_prints_yaml(cli_env: None) -> None:
     result = CliRunner().invoke(cli, ["suggest"])
     assert result.exit_code == 0, result.output

@@ -681,6 +681,13 @@ def test_workspace_admins_and_owners_are_admins_too(bot: Bot) -> None:
     assert len(bot.fake.of("users.info")) == 1  # remembered, not asked again
 
 
+@pytest.mark.parametrize("period", ["99999999d", "soon"])
+def test_a_bad_stats_period_gets_a_reply_saying_so(admin_bot: Bot, period: str) -> None:
+    admin_bot.command(f"stats {period}", user=ADMIN)
+    reply = last_reply(admin_bot, 1)
+    assert f"'{period}'" in reply and ("shorter" in reply or "like 24h, 7d or 2w" in reply)
+
+
 def test_stats_count_what_happened(admin_bot: Bot) -> None:
     admin_bot.event(message("How do I reset my password?"))
     admin_bot.fake.wait_for("chat.postMessage")

@@ -30,6 +30,11 @@ class Encoder(Protocol):
         """Identifies the weights, so cached encodings are never reused across models."""
         ...
 
+    @property
+    def dim(self) -> int:
+        """The width of an encoding."""
+        ...
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Return a float32 array (len(texts), dim) of unit rows, each independent of the batch."""
         ...
@@ -117,6 +122,10 @@ class LstmEncoder:
     def dim(self) -> int:
         return self.config.d_model
 
+    @property
+    def dim(self) -> int:
+        return self.config.d_model
+
     def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """Unit rows (len(texts), d_model); similar lengths batched together for speed."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
@@ -168,9 +177,16 @@ def read_config(folder: Path) -> ModelConfig:
     if not isinstance(data, dict) or data.get("format") != MODEL_FORMAT:
         raise ModelError(f"{path}: not a faqbot model of format {MODEL_FORMAT}")
     try:
-        return ModelConfig(**data["model"])
+        config = ModelConfig(**data["model"])
     except (KeyError, TypeError) as exc:
         raise ModelError(f"{path}: bad 'model' section ({exc})") from exc
+    for name in ("d_model", "n_layers", "max_len"):
+        value = getattr(config, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ModelError(f"{path}: 'model.{name}' must be a whole number of at least 1, not {value!r}")
+    if config.tokenizer not in ("word", "wordpiece"):
+        raise ModelError(f"{path}: 'model.tokenizer' must be word or wordpiece, not {config.tokenizer!r}")
+    return config
 
 
 def _read_held_out(folder: Path) -> frozenset[str]:
@@ -204,6 +220,8 @@ def _read_weights(folder: Path, config: ModelConfig, vocab_size: int) -> dict[st
             raise ModelError(f"{path}: weight '{name}' is missing")
         if weights[name].shape != shape:
             raise ModelError(f"{path}: weight '{name}' has shape {weights[name].shape}, expected {shape}")
+        if not np.isfinite(weights[name]).all():
+            raise ModelError(f"{path}: weight '{name}' holds NaN or infinite values (a training run that diverged?)")
     return weights
 
 

@@ -34,7 +34,8 @@ def cache_key(name: str, texts: Sequence[str]) -> str:
 def cached_encode(encoder: Encoder, texts: Sequence[str], folder: Path | None) -> np.ndarray:
     """encoder.encode(texts), read from `folder` when this model has encoded these texts before."""
     def valid(arrays: dict[str, np.ndarray]) -> bool:
-        return arrays["vectors"].ndim == 2 and arrays["vectors"].shape[0] == len(texts)
+        vectors = arrays["vectors"]
+        return vectors.shape == (len(texts), encoder.dim) and bool(np.isfinite(vectors).all())
 
     build = lambda: {"vectors": encoder.encode(texts)}  # noqa: E731
     return _cached(folder, cache_key(encoder.name, texts), build, valid)["vectors"]
@@ -66,11 +67,14 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:  # .npz files are zip archives
         log.warning("index cache %s is unreadable (%s); rebuilding", path, exc)
     arrays = build()
+    tmp = None
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz", delete=False) as tmp:
+        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz.tmp", delete=False) as tmp:
             np.savez(tmp, **arrays)
         os.replace(tmp.name, path)  # readers never see half a file
-    except OSError as exc:
+    except OSError as exc:  # a full disk, a read-only folder: serve from memory
         log.warning("cannot write the index cache in %s (%s); serving without it", folder, exc)
+        if tmp is not None:
+            Path(tmp.name).unlink(missing_ok=True)  # no half-written file left to fill the disk
     return arrays

@@ -18,7 +18,7 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from faqbot.config import Settings
 from faqbot.matching.matcher import Matcher
-from faqbot.slack.app import assemble, connection_mode
+from faqbot.slack.app import SlackSetupError, assemble, connection_mode
 from faqbot.slack.request_guard import MAX_BODY_BYTES, guard
 from faqbot.store import Store
 
@@ -65,12 +65,24 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
         if mode == "socket":
             _serve_socket_mode(app, settings.slack_app_token.get_secret_value())
         else:
-            log.info("HTTP mode: listening on http://%s:%s%s", settings.host, settings.port, EVENTS_PATH)
-            waitress.serve(wsgi_app(app, secret), host=settings.host, port=settings.port,
-                           threads=settings.http_threads, max_request_body_size=MAX_BODY_BYTES, ident="faqbot")
+            _listen(settings, wsgi_app(app, secret)).run()
     finally:
         log.info("stopping: finishing the replies under way")
         listeners.shutdown(wait=True)
+
+
+def _listen(settings: Settings, application: Wsgi) -> Any:
+    """Waitress bound to HOST:PORT; a port in use or a host that does not resolve is a setup error."""
+    try:
+        server = waitress.create_server(application, host=settings.host, port=settings.port,
+                                        threads=settings.http_threads, max_request_body_size=MAX_BODY_BYTES,
+                                        ident="faqbot")
+    except (OSError, ValueError) as exc:  # waitress says ValueError for a host that does not resolve
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise SlackSetupError(f"cannot listen on {settings.host}:{settings.port}: {reason}"
+                              " (set PORT, or FAQBOT_HOST, to one this machine can use)") from exc
+    log.info("HTTP mode: listening on http://%s:%s%s", settings.host, settings.port, EVENTS_PATH)
+    return server
 
 
 def _serve_socket_mode(app: App, app_token: str) -> None:

@@ -75,8 +75,8 @@ def read_groups(spec: str) -> list[list[str]]:
 
 def _open_csv(path: Path, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     try:
-        with open(path, newline="", encoding="utf-8") as file:
-            reader = csv.reader(file, delimiter=delimiter)
+        with open(path, newline="", encoding="utf-8-sig") as file:  # -sig: Excel's "CSV UTF-8" starts with a BOM
+            reader = csv.reader(file, delimiter=delimiter, strict=True)
             for row in reader:
                 yield reader.line_num, row
     except UnicodeDecodeError as exc:
