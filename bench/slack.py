@@ -20,10 +20,10 @@ import numpy as np
 
 from faqbot.cli import build_matcher
 from faqbot.config import Settings
-from faqbot.database import SqlStore
 from faqbot.matching.channel_gate import looks_like_question
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, wsgi_app
+from faqbot.store.sql import SqlStore
 from tests.fake_slack import TEAM, FakeSlack, LocalServer, signed_post
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,7 @@ from faqbot.slack.blocks import slack_limits
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_report, render_text
 
 if TYPE_CHECKING:
-    from faqbot.database import SqlStore
+    from faqbot.store.sql import SqlStore
 
 log = logging.getLogger("faqbot")
 
@@ -158,7 +158,7 @@ def _overridden(calibration: Calibration, config: Settings) -> Calibration:
 def open_store(config: Settings, existing: bool = False) -> SqlStore:
     """The configured store, migrated; a bad URL or unreachable server is a clean CLI error.
     `existing`: for commands that read records, a SQLite file must already be there."""
-    from faqbot.database import DatabaseError, SqlStore, missing_sqlite_file  # only where needed
+    from faqbot.store.sql import DatabaseError, SqlStore, missing_sqlite_file  # only where needed
 
     missing = missing_sqlite_file(config.database_url) if existing else None
     if missing is not None:

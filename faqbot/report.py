@@ -17,7 +17,7 @@ from rapidfuzz import fuzz, process
 
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import content_words
-from faqbot.store import Question, Store
+from faqbot.store.interface import Question, Store
 
 METHODS = ("semantic", "fuzzy", "none")
 DEFAULT_PERIOD = "7d"

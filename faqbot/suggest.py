@@ -18,7 +18,7 @@ from ruamel.yaml import YAML
 
 from faqbot.faq.schema import Faq
 from faqbot.matching.normalize import normalize
-from faqbot.store import Store
+from faqbot.store.interface import Store
 
 
 @dataclass(frozen=True)

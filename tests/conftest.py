@@ -18,8 +18,8 @@ import pytest
 from pydantic import AliasChoices
 
 from faqbot.config import Settings
-from faqbot.database import SqlStore, make_url_safe
 from faqbot.matching.decision import SEMANTIC_WEIGHT, Calibration
+from faqbot.store.sql import SqlStore, make_url_safe
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 needs_shared_data = pytest.mark.skipif(

@@ -11,13 +11,13 @@ from ruamel.yaml import YAML
 
 from faqbot.cli import cli
 from faqbot.config import BUNDLED_MODEL
-from faqbot.database import SqlStore
 from faqbot.faq.loading import load_faq
 from faqbot.matching.encoder import LstmEncoder
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
 from faqbot.report import GROUP_COSINE, PeriodError, parse_period, stats, unanswered_groups
-from faqbot.store import Choice, Feedback, Question
+from faqbot.store.interface import Choice, Feedback, Question
+from faqbot.store.sql import SqlStore
 from faqbot.suggest import as_yaml, proposals
 from tests.conftest import EPOCH, fused_calibration, setting_variables
 

@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import text
 
 from faqbot.config import Settings
-from faqbot.database import SqlStore
 from faqbot.faq.loading import load_faq
 from faqbot.logs import configure_logging
 from faqbot.matching.decision import Calibration
@@ -28,6 +27,7 @@ from faqbot.slack import blocks
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
+from faqbot.store.sql import SqlStore
 from tests.conftest import EPOCH, ConceptEncoder, fused_calibration, write
 from tests.fake_slack import BOT_ID, BOT_USER, TEAM, FakeSlack, LocalServer, signed_post
 

@@ -22,8 +22,8 @@ import pytest
 from websockets.sync.server import ServerConnection
 from websockets.sync.server import serve as websocket_server
 
-from faqbot.database import SqlStore
-from faqbot.store import Question
+from faqbot.store.interface import Question
+from faqbot.store.sql import SqlStore
 from tests.conftest import EPOCH
 from tests.fake_slack import TEAM, FakeSlack, signed_post
 

@@ -9,9 +9,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
-from faqbot import tables
-from faqbot.database import DatabaseError, SqlStore, connect, engine_url, migrate, schema_revision
-from faqbot.store import Choice, Feedback, Question
+from faqbot.store import tables
+from faqbot.store.interface import Choice, Feedback, Question
+from faqbot.store.sql import DatabaseError, SqlStore, connect, engine_url, migrate, schema_revision
 from tests.conftest import EPOCH
 
 NOW = datetime.now(UTC)

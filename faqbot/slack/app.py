@@ -30,7 +30,7 @@ from faqbot.matching.matcher import Matcher
 from faqbot.slack.admins import Admins
 from faqbot.slack.listeners import register
 from faqbot.slack.services import CONTEXT_KEY, Services
-from faqbot.store import ResilientStore, Store
+from faqbot.store.interface import ResilientStore, Store
 
 Mode = Literal["http", "socket"]
 RATE_LIMIT_RETRIES = 5  # each waits out Slack's Retry-After

@@ -16,7 +16,7 @@ from faqbot.faq.schema import Faq
 from faqbot.matching.matcher import Match
 from faqbot.slack import blocks
 from faqbot.slack.blocks import Block, ButtonValue
-from faqbot.store import Question
+from faqbot.store.interface import Question
 
 NO_WORDS = "Ask me a question: that message has no words I can match."
 SMALL_TALK = {

@@ -20,7 +20,7 @@ from faqbot.config import Settings
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import SlackSetupError, assemble, connection_mode
 from faqbot.slack.request_guard import MAX_BODY_BYTES, guard
-from faqbot.store import Store
+from faqbot.store.interface import Store
 
 EVENTS_PATH = "/slack/events"  # events, slash commands and interactivity all arrive here
 HEALTH_PATH = "/healthz"

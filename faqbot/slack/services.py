@@ -11,7 +11,7 @@ from faqbot.config import ChannelMode
 from faqbot.faq.reload import FaqReloader
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.admins import Admins
-from faqbot.store import Store
+from faqbot.store.interface import Store
 
 CONTEXT_KEY = "faqbot"
 

@@ -13,7 +13,7 @@ from faqbot.slack import blocks, replies
 from faqbot.slack.blocks import ButtonValue
 from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.services import services_of
-from faqbot.store import Choice, Feedback
+from faqbot.store.interface import Choice, Feedback
 
 Body = dict[str, Any]
 GONE = "That entry is no longer in the FAQ."

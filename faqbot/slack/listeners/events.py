@@ -18,7 +18,7 @@ from faqbot.slack import replies, views
 from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.replies import Reply
 from faqbot.slack.services import Services, services_of
-from faqbot.store import Question
+from faqbot.store.interface import Question
 
 Event = dict[str, Any]
 # Messages people write: plain, with a file attached, sent to the channel from a thread, /me.

@@ -1,4 +1,4 @@
-"""The store's tables (SQLAlchemy Core). Migrations in faqbot/migrations/ create them; a test
+"""The store's tables (SQLAlchemy Core). Migrations in faqbot/store/migrations/ create them; a test
 checks that a migrated database matches these definitions exactly."""
 
 from __future__ import annotations

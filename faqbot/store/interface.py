@@ -1,5 +1,5 @@
 """What people asked and how the answers landed: the records and the interface that keeps
-them (faqbot.database implements it on SQL).
+them (faqbot.store.sql implements it on SQL).
 
 The Slack app and the reports go through `Store` only. `claim` is here too because "have
 we replied to this already?" must be answered by what all processes share.

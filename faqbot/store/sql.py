@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, create_engine, delete, event, select,
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
-from faqbot import tables
-from faqbot.store import CLAIM_TTL_S, Choice, Feedback, Question
+from faqbot.store import tables
+from faqbot.store.interface import CLAIM_TTL_S, Choice, Feedback, Question
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
