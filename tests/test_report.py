@@ -28,7 +28,7 @@ def asked(text: str, entry_id: str | None, method: str = "semantic", days_ago: f
     answered = extra.pop("answered", entry_id is not None)
     at = extra.pop("at", NOW - timedelta(days=days_ago))
     user = str(extra.pop("user", "U1"))
-    return Question(normalized=normalize(text), surface="channel", user=user, channel="C1",
+    return Question(normalized=normalize(text), surface="channel", user=user,
                     entry_id=entry_id, score=0.9 if entry_id else 0.2, method=method if entry_id else "none",
                     answered=answered, at=at, **extra)
 

@@ -19,8 +19,7 @@ NOW = datetime.now(UTC)
 
 def question(**overrides: object) -> Question:
     fields = dict(normalized="how do i reset my password", surface="dm",
-                  user="U0ASKER", channel="D1", entry_id="reset-password", score=0.91, method="semantic",
-                  answered=True, ts="1700000000.000100", thread_ts=None)
+                  user="U0ASKER", entry_id="reset-password", score=0.91, method="semantic", answered=True)
     return Question(**{**fields, **overrides})
 
 
@@ -28,15 +27,14 @@ def test_records_round_trip_with_user_ids_hashed(database_url: str) -> None:
     store = SqlStore.open(database_url, user_key="k")
     asked = question()
     store.record_question(asked)
-    store.record_question(question(entry_id=None, method="none", answered=False, score=0.2, surface="channel",
-                                   channel="C1", thread_ts="1700000000.000001"))
+    store.record_question(question(entry_id=None, method="none", answered=False, score=0.2, surface="channel"))
     store.record_feedback(Feedback(asked.id, "reset-password", "U0OTHER", helpful=False))
     store.record_choice(Choice(asked.id, "vpn", "U0ASKER"))
     first, second = store.questions(EPOCH)
     assert first.id == asked.id and first.at == asked.at
     assert (first.normalized, first.entry_id, first.score, first.method, first.answered) == (
         "how do i reset my password", "reset-password", 0.91, "semantic", True)
-    assert (second.entry_id, second.answered, second.thread_ts) == (None, False, "1700000000.000001")
+    assert (second.entry_id, second.answered, second.surface) == (None, False, "channel")
     assert first.user == store.hash_user("U0ASKER") != "U0ASKER"  # the ID itself is never stored
     [feedback] = store.feedback(EPOCH)
     assert (feedback.question_id, feedback.entry_id, feedback.helpful) == (asked.id, "reset-password", False)
@@ -87,28 +85,36 @@ def test_migrations_from_empty_reach_exactly_the_declared_schema(database_url: s
     engine = connect(database_url)
     assert schema_revision(engine) is None
     migrate(engine)
-    assert schema_revision(engine) == "0002"
+    assert schema_revision(engine) == "0003"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), tables.metadata) == []
 
 
-def test_migration_from_the_previous_schema_keeps_the_records(database_url: str) -> None:
+def test_migration_from_the_previous_schema_keeps_the_records_and_forgets_where(database_url: str) -> None:
     engine = connect(database_url)
-    migrate(engine, "0001")
-    assert "claims" not in inspect(engine).get_table_names()
-    old = SqlStore(engine)
-    kept = question()
-    old.record_question(kept)
+    migrate(engine, "0002")
+    with engine.begin() as connection:  # a row and a claim as release 0002 wrote them
+        connection.execute(text(
+            "INSERT INTO questions (id, at, surface, user_hash, channel, ts, thread_ts, normalized, entry_id, score,"
+            " method, answered) VALUES ('q1', :at, 'channel', 'h', 'C0SECRET', '1700000000.000100', NULL, 'hi', NULL,"
+            " 0.1, 'none', false)"), {"at": NOW})
+        connection.execute(text("INSERT INTO claims (key, expires_at) VALUES ('message:C0SECRET:1700000000.000100',"
+                                " :at)"), {"at": NOW})
     store = SqlStore.open(database_url)  # what a new release does on start-up
-    assert schema_revision(store.engine) == "0002"
-    assert [q.id for q in store.questions(EPOCH)] == [kept.id]
-    assert store.claim("event:Ev1") is True
+    assert schema_revision(store.engine) == "0003"
+    assert [q.id for q in store.questions(EPOCH)] == ["q1"]
+    assert {c["name"] for c in inspect(store.engine).get_columns("questions")}.isdisjoint({"channel", "ts", "thread_ts"})
+    with store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM claims")).scalar() == 0
+    assert store.claim("message:C0SECRET:1700000000.000100") is True
+    with store.engine.connect() as connection:
+        assert "C0SECRET" not in str(connection.execute(text("SELECT key FROM claims")).all())
 
 
 def test_opening_twice_migrates_once_and_changes_nothing(database_url: str) -> None:
     SqlStore.open(database_url).record_question(question())
     store = SqlStore.open(database_url)
-    assert schema_revision(store.engine) == "0002" and len(store.questions(EPOCH)) == 1
+    assert schema_revision(store.engine) == "0003" and len(store.questions(EPOCH)) == 1
 
 
 def test_concurrent_writers_lose_nothing_and_claims_have_one_winner(database_url: str) -> None:
@@ -117,7 +123,7 @@ def test_concurrent_writers_lose_nothing_and_claims_have_one_winner(database_url
 
     def work(n: int) -> None:
         for i in range(20):
-            store.record_question(question(ts=f"{n}.{i}"))
+            store.record_question(question())
         wins.append(store.claim("event:shared"))
 
     threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
@@ -132,7 +138,7 @@ def test_concurrent_writers_lose_nothing_and_claims_have_one_winner(database_url
 def _process_writer(url: str, n: int, results: "multiprocessing.Queue[bool]") -> None:
     store = SqlStore.open(url)  # each process migrates on start-up, as each dyno does
     for i in range(10):
-        store.record_question(question(ts=f"p{n}.{i}"))
+        store.record_question(question())
     results.put(store.claim("event:across-processes"))
 
 

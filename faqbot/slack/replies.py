@@ -34,12 +34,11 @@ class Reply:
     blocks: list[Block]
 
 
-def question_record(match: Match, surface: str, user: str, channel: str, answered: bool,
-                    ts: str | None = None, thread_ts: str | None = None) -> Question:
+def question_record(match: Match, surface: str, user: str, answered: bool) -> Question:
     return Question(
-        normalized=match.normalized, surface=surface, user=user, channel=channel,
+        normalized=match.normalized, surface=surface, user=user,
         entry_id=match.entry.id if match.entry else None, score=match.score, method=match.method,
-        answered=answered, ts=ts, thread_ts=thread_ts,
+        answered=answered,
     )
 
 

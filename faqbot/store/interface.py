@@ -29,18 +29,16 @@ def _new_id() -> str:
 @dataclass(frozen=True)
 class Question:
     """One question the bot handled, whether it answered or stayed silent. Only its
-    normalised text is kept: mentions, links' targets and formatting are gone."""
+    normalised text is kept: mentions, links' targets and formatting are gone; and not
+    where it was asked (channel and timestamp would name its author)."""
 
     normalized: str
     surface: str  # "channel", "dm", "mention" or "command"
     user: str
-    channel: str
     entry_id: str | None  # the entry matched with confidence; None when nothing was
     score: float
     method: str  # "semantic", "fuzzy" or "none"
     answered: bool  # the answer was posted (a silent channel matches without answering)
-    ts: str | None = None  # the message's timestamp (None for slash commands)
-    thread_ts: str | None = None
     id: str = field(default_factory=_new_id)
     at: datetime = field(default_factory=_now)
 

@@ -140,7 +140,6 @@ class SqlStore:
     def record_question(self, question: Question) -> None:
         row = {
             "id": question.id, "at": _utc(question.at), "surface": question.surface, "user_hash": self.hash_user(question.user),
-            "channel": question.channel, "ts": question.ts, "thread_ts": question.thread_ts,
             "normalized": question.normalized, "entry_id": question.entry_id, "score": question.score,
             "method": question.method, "answered": question.answered,
         }
@@ -165,7 +164,8 @@ class SqlStore:
         """Insert the key, or take it over once expired; the database decides who was first."""
         now = datetime.now(UTC)
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(tables.claims).values(key=key, expires_at=now + self._claim_ttl)
+        hashed = hashlib.sha256(key.encode()).hexdigest()  # keys name channels and messages
+        statement = dialect.insert(tables.claims).values(key=hashed, expires_at=now + self._claim_ttl)
         statement = statement.on_conflict_do_update(
             index_elements=["key"], set_={"expires_at": statement.excluded.expires_at},
             where=tables.claims.c.expires_at < now,
@@ -179,8 +179,8 @@ class SqlStore:
             rows = connection.execute(select(tables.questions).where(q.at >= _utc(since)).order_by(q.at)).mappings()
             return [
                 Question(normalized=r["normalized"], surface=r["surface"], user=r["user_hash"],
-                         channel=r["channel"], entry_id=r["entry_id"], score=r["score"], method=r["method"],
-                         answered=r["answered"], ts=r["ts"], thread_ts=r["thread_ts"], id=r["id"], at=_utc(r["at"]))
+                         entry_id=r["entry_id"], score=r["score"], method=r["method"],
+                         answered=r["answered"], id=r["id"], at=_utc(r["at"]))
                 for r in rows
             ]
 

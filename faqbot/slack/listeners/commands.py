@@ -47,9 +47,7 @@ def handle_faq(command: Command, respond: Respond, client: WebClient, context: B
 
 def _question(text: str, services: Services, command: Command) -> replies.Reply:
     match = services.matcher.match(text, "direct")
-    question = replies.question_record(
-        match, "command", command["user_id"], command["channel_id"], answered=match.entry is not None
-    )
+    question = replies.question_record(match, "command", command["user_id"], answered=match.entry is not None)
     services.store.record_question(question)
     return replies.reply_to(match, question, shareable=True)
 

@@ -12,7 +12,6 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from faqbot.matching.channel_gate import looks_like_question
-from faqbot.matching.matcher import Match
 from faqbot.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.slack import replies, views
 from faqbot.slack.listeners.handoff import ack_then
@@ -76,9 +75,9 @@ def _first_sight(event: Event, context: BoltContext) -> bool:
 
 def _reply_always(event: Event, surface: str, services: Services, client: WebClient, in_thread: bool) -> None:
     match = services.matcher.match(event.get("text") or "", "direct")
-    question = _record(match, surface, event, answered=match.entry is not None)
+    question = replies.question_record(match, surface, event["user"], answered=match.entry is not None)
     thread_ts = (event.get("thread_ts") or event["ts"]) if in_thread else None
-    _post(services, client, question, replies.reply_to(match, question), thread_ts)
+    _post(services, client, question, replies.reply_to(match, question), event, thread_ts)
 
 
 def _reply_in_channel(event: Event, services: Services, client: WebClient) -> None:
@@ -87,10 +86,10 @@ def _reply_in_channel(event: Event, services: Services, client: WebClient) -> No
     match = services.matcher.match(event["text"], "channel")
     thread_ts = event.get("thread_ts") or event["ts"]
     if match.entry is not None and mode != "silent":
-        question = _record(match, "channel", event, answered=True)
-        _post(services, client, question, replies.answer(match, question), thread_ts)
+        question = replies.question_record(match, "channel", event["user"], answered=True)
+        _post(services, client, question, replies.answer(match, question), event, thread_ts)
         return
-    question = _record(match, "channel", event, answered=False)
+    question = replies.question_record(match, "channel", event["user"], answered=False)
     services.store.record_question(question)
     if mode == "suggest" and match.suggestions:  # (suggest is not silent: so there was no answer)
         reply = replies.not_sure(match, question)
@@ -99,21 +98,16 @@ def _reply_in_channel(event: Event, services: Services, client: WebClient) -> No
         )
 
 
-def _record(match: Match, surface: str, event: Event, answered: bool) -> Question:
-    return replies.question_record(
-        match, surface, event["user"], event["channel"], answered, ts=event["ts"], thread_ts=event.get("thread_ts")
-    )
-
-
-def _post(services: Services, client: WebClient, question: Question, reply: Reply, thread_ts: str | None) -> None:
-    """Post the reply; the question is recorded either way, as unanswered if the post failed
-    (the client has retried rate limits and server errors by then)."""
+def _post(services: Services, client: WebClient, question: Question, reply: Reply, event: Event,
+          thread_ts: str | None) -> None:
+    """Post the reply to `event`; the question is recorded either way, as unanswered if the post
+    failed (the client has retried rate limits and server errors by then)."""
     try:
-        client.chat_postMessage(channel=question.channel, thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
+        client.chat_postMessage(channel=event["channel"], thread_ts=thread_ts, text=reply.text, blocks=reply.blocks,
                                 unfurl_links=False, unfurl_media=False)  # no link previews under every answer
     except SlackApiError as exc:
         question = replace(question, answered=False)
-        log.error("gave up replying to message %s in %s: HTTP %s %s", question.ts, question.channel,
+        log.error("gave up replying to message %s in %s: HTTP %s %s", event["ts"], event["channel"],
                   exc.response.status_code, exc.response.get("error"))
     finally:
         services.store.record_question(question)
