@@ -21,11 +21,12 @@ test: $(VENV)/.dev-installed
 bench: $(VENV)/.dev-installed
 	$(BIN)/python -m bench.run
 
-# The bundled model, end to end (about 15 minutes on 2 cores; needs ../shared/data/train):
-# training inputs -> teacher vectors (all-MiniLM-L6-v2, own venv) -> distilled LSTM.
+# The bundled model, end to end (about 40 minutes on 2 cores; needs ../shared/data/train):
+# training inputs -> teacher vectors of them and two edited copies of each (all-MiniLM-L6-v2,
+# own venv) -> distilled LSTM.
 model: $(VENV)/.dev-installed $(DISTILL)/.installed
 	$(BIN)/python -m recipes.train_data --out $(TRAIN_DATA)
-	$(DISTILL)/bin/faqbot teacher $(TRAIN_DATA)/*.csv --out $(TEACHER)
+	$(DISTILL)/bin/faqbot teacher $(TRAIN_DATA)/*.csv --augment 2 --out $(TEACHER)
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/faqbot train $(TRAIN_DATA)/*.csv --preset distilled --teacher $(TEACHER) --out $(MODEL)
 
 $(DISTILL)/.installed: pyproject.toml
