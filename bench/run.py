@@ -24,6 +24,7 @@ from typing import Any
 import click
 
 from bench.protocols import DATA, PROTOCOLS
+from faqbot.matching.decision import Calibration
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = "faqbot/models/default"
@@ -240,7 +241,8 @@ def markdown(rows: list[Row], tune: dict[str, list[float]], seeded: list[Row], c
         f" Python {platform.python_version()}). Protocols: `../shared/data/README.md`; the sets are built by",
         "`bench/protocols.py` into `build/bench/`. Metrics: see `faqbot eval` in the README. Entries are ranked by",
         "the fused score w × LSTM cosine + (1 − w) × character n-gram TF-IDF cosine, w chosen by `faqbot calibrate`",
-        "among 0.5–0.8 (the built-in calibration's 0.7 where a row is not calibrated; *LSTM alone* rows fix w = 1);",
+        f"among 0.5–0.8 (the built-in calibration's {Calibration().semantic_weight:g} where a row is not calibrated;"
+        " *LSTM alone* rows fix w = 1);",
         "answers are decided by the confidence against the direct bar (DMs, @mentions, `/faq`) and the",
         "channel bar (unasked channel replies), both from `faqbot calibrate` on the FAQ alone unless the row says",
         "*hindsight*. StackFAQ has no alternates to calibrate on, so its rows use the built-in calibration.",
