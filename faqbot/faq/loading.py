@@ -55,7 +55,7 @@ def load_faq(path: str | Path) -> Faq:
     return Faq(tuple(item.entry for item in located), tuple(warnings))
 
 
-def is_yaml(name: str) -> bool:
+def _is_yaml(name: str) -> bool:
     return not name.startswith(".") and name.lower().endswith(YAML_SUFFIXES)
 
 
@@ -96,7 +96,7 @@ def _walk(root: Path, warnings: list[Problem]) -> Iterator[Path]:
         subfolders[:] = visible
         for name in names:
             file = Path(folder, name)
-            if not is_yaml(name):
+            if not _is_yaml(name):
                 continue
             if file.is_file():
                 yield file
