@@ -69,7 +69,7 @@ def faq_files(path: Path, problems: list[Problem], warnings: list[Problem]) -> l
             problems.append(Problem(str(path), 0, "folder holds no .yaml or .yml files"))
         return files
     if path.is_symlink():
-        problems.append(Problem(str(path), 0, f"symlink to {os.readlink(path)}, which does not exist"))
+        problems.append(Problem(str(path), 0, _dangling(path)))
     else:
         problems.append(Problem(str(path), 0, "no such file or folder"))
     return []
@@ -101,9 +101,13 @@ def _walk(root: Path, warnings: list[Problem]) -> Iterator[Path]:
             if file.is_file():
                 yield file
             elif file.is_symlink():
-                warnings.append(Problem(str(file), 0, f"skipped: symlink to {os.readlink(file)}, which does not exist"))
+                warnings.append(Problem(str(file), 0, f"skipped: {_dangling(file)}"))
             else:
                 warnings.append(Problem(str(file), 0, "skipped: not a regular file"))
+
+
+def _dangling(link: Path) -> str:
+    return f"symlink to {os.readlink(link)}, which does not exist"
 
 
 def _load_file(file: Path, problems: list[Problem]) -> list[_Located]:

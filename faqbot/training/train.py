@@ -27,7 +27,7 @@ from tqdm import tqdm
 from trax import layers as tl
 from trax import optimizers
 
-from faqbot.matching.encoder import LstmEncoder, ModelConfig, save_model
+from faqbot.matching.encoder import CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE, LstmEncoder, ModelConfig, save_model
 from faqbot.matching.tokenizer import PAD, UNK, Tokenizer
 from faqbot.training import model as M
 from faqbot.training.data import DataError, PairBatches, Split, hold_out, load_training_groups
@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 BUCKETS = (16, 32, 64, 128)  # padded lengths: few shapes, so JAX compiles few programs
 CHECKPOINT = "checkpoint.pkl"
 RUN_FILE = "run.json"  # what the run was started with: --resume must ask for the same
-OWN_FILES = {CHECKPOINT, CHECKPOINT + ".tmp", RUN_FILE, "config.json", "vocab.txt", "weights.npz"}
+OWN_FILES = {CHECKPOINT, CHECKPOINT + ".tmp", RUN_FILE, CONFIG_FILE, VOCAB_FILE, WEIGHTS_FILE}
 
 
 @dataclasses.dataclass(frozen=True)
