@@ -124,7 +124,7 @@ def load_calibration(config: Settings, encoder: LstmEncoder | None, rewriting: b
             log.warning("%s; writing a new one", exc)
     elif config.calibration is not None and not rewriting:
         raise click.ClickException(f"no calibration file at {path}: run `faqbot calibrate` to write it")
-    return _overridden(calibration, config)
+    return config.overriding(calibration)
 
 
 def _calibrate_now(matcher: Matcher, config: Settings) -> Calibration:
@@ -143,16 +143,7 @@ def _calibrate_now(matcher: Matcher, config: Settings) -> Calibration:
         return matcher.calibration
     log.warning("no calibration for this model at %s: calibrated on the FAQ now; run `faqbot calibrate` to keep it",
                 config.calibration_path)
-    return _overridden(fitted, config)
-
-
-def _overridden(calibration: Calibration, config: Settings) -> Calibration:
-    """The calibration with the bars and fuzzy setting the configuration sets."""
-    overrides = {"channel": config.channel_threshold, "direct": config.direct_threshold, "fuzzy": config.fuzzy_threshold}
-    calibration = dataclasses.replace(calibration, **{k: v for k, v in overrides.items() if v is not None})
-    if not config.fuzzy_fallback:
-        calibration = dataclasses.replace(calibration, fuzzy=math.inf)  # fuzzy never answers
-    return calibration
+    return config.overriding(fitted)
 
 
 def open_store(config: Settings, existing: bool = False) -> SqlStore:

@@ -6,11 +6,16 @@ variable are validated by one code path.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from faqbot.matching.decision import Calibration
 
 
 BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default"
@@ -140,6 +145,14 @@ class Settings(BaseSettings):
             return self.calibration
         folder = self.faq_path if self.faq_path.is_dir() or not self.faq_path.suffix else self.faq_path.parent
         return folder / CALIBRATION_FILE
+
+    def overriding(self, calibration: Calibration) -> Calibration:
+        """The calibration with the bars and fuzzy setting this configuration sets."""
+        overrides = {"channel": self.channel_threshold, "direct": self.direct_threshold, "fuzzy": self.fuzzy_threshold}
+        calibration = dataclasses.replace(calibration, **{k: v for k, v in overrides.items() if v is not None})
+        if not self.fuzzy_fallback:
+            calibration = dataclasses.replace(calibration, fuzzy=math.inf)  # fuzzy never answers
+        return calibration
 
     @field_validator("model", "index_cache", mode="before")
     @classmethod

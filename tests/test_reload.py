@@ -1,12 +1,14 @@
 """Hot reload: a valid edit is served, a broken one is refused (old FAQ kept, problems
 reported with file and line), removed files are followed, and the watcher notices edits,
-release swaps and ConfigMap updates, and survives whatever goes wrong."""
+release swaps, ConfigMap updates and a new calibration, and survives whatever goes wrong."""
 
 import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -41,9 +43,10 @@ class Served:
         self.matcher = Matcher(load_faq(folder), ConceptEncoder(), fused_calibration())
         self.problems: list[ReloadResult] = []
 
-    def reloader(self, path: Path, on_problems: Callable[[ReloadResult], None] | None = None) -> FaqReloader:
+    def reloader(self, path: Path, on_problems: Callable[[ReloadResult], None] | None = None,
+                 **kwargs: Any) -> FaqReloader:
         return FaqReloader(path, lambda: self.matcher, self._replace, on_problems=on_problems or self.problems.append,
-                           poll_s=0.1)
+                           poll_s=0.1, **kwargs)
 
     def _replace(self, matcher: Matcher) -> None:
         self.matcher = matcher
@@ -251,3 +254,75 @@ def test_an_unexpected_failure_keeps_the_last_good_faq(folder: Path, monkeypatch
     result = reloader.reload()
     assert not result.ok and "No space left" in result.problems[0] and served.problems == [result]
     assert served.answers("How do I connect to the VPN?") == "vpn"
+
+
+# "How do I connect to the tunnel?" has a fused score of about 0.7 against the VPN entry
+# (ConceptEncoder: vpn and tunnel are one concept; the words differ), so confidence ~0.88.
+TUNNEL = "How do I connect to the tunnel?"
+
+
+def test_a_new_calibration_file_is_served_from_the_next_reload(folder: Path) -> None:
+    """`faqbot calibrate` after an edit: the running bot follows without a restart."""
+    served = Served(folder)
+    path = folder / "calibration.json"
+    reloader = served.reloader(folder, calibration_path=path)
+    assert served.answers(TUNNEL) == "vpn"
+    fused_calibration(direct=0.99, model=ConceptEncoder.name).save(path)
+    assert reloader.reload() == ReloadResult(True, 2)
+    assert served.matcher.calibration.direct == 0.99 and served.answers(TUNNEL) is None
+    write(folder / "it.yaml", VPN + PARKING)  # an FAQ edit alone keeps the calibration read
+    assert reloader.reload().ok and served.matcher.calibration.direct == 0.99
+
+
+def test_the_configured_bars_are_laid_over_a_reloaded_calibration(folder: Path) -> None:
+    served = Served(folder)
+    path = folder / "calibration.json"
+    reloader = served.reloader(folder, calibration_path=path, adjust=lambda c: replace(c, direct=0.5))
+    fused_calibration(direct=0.99, model=ConceptEncoder.name).save(path)
+    assert reloader.reload().ok
+    assert served.matcher.calibration.direct == 0.5 and served.answers(TUNNEL) == "vpn"
+
+
+@pytest.mark.parametrize("content, problem", [
+    ("{not json", "cannot read the calibration"),
+    (None, "fitted for model other-model, the bot runs concepts-v1"),
+])
+def test_a_calibration_that_cannot_serve_is_refused_and_reported(folder: Path, content: str | None,
+                                                                 problem: str) -> None:
+    served = Served(folder)
+    before = served.matcher
+    path = folder / "calibration.json"
+    reloader = served.reloader(folder, calibration_path=path)
+    if content is None:
+        fused_calibration(direct=0.99, model="other-model").save(path)
+    else:
+        path.write_text(content, encoding="utf-8")
+    result = reloader.reload()
+    assert not result.ok and problem in result.problems[0] and str(path) in result.problems[0]
+    assert served.matcher is before and served.problems == [result]
+    fused_calibration(direct=0.99, model=ConceptEncoder.name).save(path)  # fixed: served
+    assert reloader.reload().ok and served.matcher.calibration.direct == 0.99
+
+
+def test_a_calibration_present_at_start_is_not_reread(folder: Path) -> None:
+    """The served calibration may have been fitted at start-up for another model than the
+    file's: FAQ edits must not start refusing because of a file nobody changed."""
+    path = folder / "calibration.json"
+    fused_calibration(direct=0.99, model="other-model").save(path)
+    served = Served(folder)
+    reloader = served.reloader(folder, calibration_path=path)
+    write(folder / "it.yaml", VPN + PARKING)
+    assert reloader.reload().ok and served.matcher.calibration == fused_calibration()
+    path.unlink()  # removing the file changes nothing either
+    assert reloader.reload().ok and served.matcher.calibration == fused_calibration()
+
+
+def test_the_watcher_reloads_after_a_calibration_is_written(folder: Path) -> None:
+    served = Served(folder)
+    path = folder / "calibration.json"
+    stop = watching(served, folder, calibration_path=path)
+    try:
+        edit_until(lambda: fused_calibration(direct=0.99, model=ConceptEncoder.name).save(path),
+                   lambda: served.answers(TUNNEL) is None)
+    finally:
+        stop.set()

@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -728,6 +728,18 @@ def test_reload_serves_a_valid_edit_and_refuses_a_broken_one(admin_bot: Bot, faq
     admin_bot.command("where can I park my car")
     assert "Level -2." in last_reply(admin_bot, 4)  # still served
     assert admin_bot.fake.of("chat.postMessage") == []  # the reply told the admin; no DM as well
+
+
+def test_reload_serves_a_calibration_written_beside_the_faq(fake: FakeSlack, faq_file: Path) -> None:
+    """`faqbot calibrate` on a running bot: `/faq reload` (or the watcher) serves what it
+    wrote, with the bars set by environment still laid over it."""
+    for bot in serve(fake, faq_file, admins=ADMIN, fuzzy_threshold=0.95):
+        replace(CALIBRATION, channel=0.99, fuzzy=0.5, model=ConceptEncoder.name).save(
+            faq_file.parent / "calibration.json")
+        bot.command("reload", user=ADMIN)
+        assert last_reply(bot, 1) == "FAQ reloaded: 3 entries."
+        assert bot.services.matcher.calibration.channel == 0.99  # from the file
+        assert bot.services.matcher.calibration.fuzzy == 0.95  # FAQBOT_FUZZY_THRESHOLD wins
 
 
 def test_a_broken_change_seen_by_the_watcher_is_sent_to_admins_by_dm(admin_bot: Bot, faq_file: Path) -> None:

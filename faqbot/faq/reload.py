@@ -10,6 +10,10 @@ what deployments do: a `current` symlink swapped to a new release, a Kubernetes 
 swapping its `..data` link, the folder deleted and made again, network mounts that send
 no events. A fingerprint sees all of them, and costs a few `stat` calls. Nothing that
 goes wrong stops the watcher: it logs, keeps the last good FAQ and keeps watching.
+
+The calibration file that `faqbot calibrate` writes is watched too: a new or changed one
+is served from the next reload, so recalibrating after an edit needs no restart. One that
+cannot be read, or that was fitted for another model, is refused like a broken FAQ.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from pathlib import Path
 
 from faqbot.faq.loading import faq_files, load_faq
 from faqbot.faq.schema import FaqError
+from faqbot.matching.decision import Calibration, CalibrationError
 from faqbot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -30,7 +35,8 @@ SHOWN_PROBLEMS = 20  # in a Slack message; the log has them all
 POLL_S = 1.0  # how often the watcher looks at the files
 SETTLE_S = 0.3  # a change is read once the files have stopped changing for this long (editors save in steps)
 
-Fingerprint = tuple[tuple[str, str, int, int, int], ...]
+Mark = tuple[str, str, int, int, int]  # path, where it leads, inode, size, modification time
+Fingerprint = tuple[Mark, ...]
 
 
 @dataclass(frozen=True)
@@ -50,19 +56,25 @@ class ReloadResult:
 
 
 class FaqReloader:
-    """Rebuilds the matcher from the FAQ files, keeping its encoder and calibration.
+    """Rebuilds the matcher from the FAQ files, keeping its encoder, and its calibration
+    until the calibration file changes.
 
-    The path is kept as given, never resolved: a symlink is followed afresh on every load."""
+    The path is kept as given, never resolved: a symlink is followed afresh on every load.
+    `adjust` lays the configured overrides (bars set by environment) over a calibration read."""
 
     def __init__(self, path: Path, current: Callable[[], Matcher], replace: Callable[[Matcher], None],
                  index_cache: Path | None = None, on_problems: Callable[[ReloadResult], None] | None = None,
-                 poll_s: float = POLL_S) -> None:
+                 poll_s: float = POLL_S, calibration_path: Path | None = None,
+                 adjust: Callable[[Calibration], Calibration] = lambda calibration: calibration) -> None:
         self.path = path
         self._current = current
         self._replace = replace
         self._index_cache = index_cache
         self._on_problems = on_problems
         self._poll_s = poll_s
+        self._calibration_path = calibration_path
+        self._adjust = adjust
+        self._calibration_seen = self._calibration_mark()  # what the served calibration came from
         self._lock = threading.Lock()  # a watcher and `/faq reload` at once load one after the other
 
     def reload(self, notify: bool = True) -> ReloadResult:
@@ -74,7 +86,13 @@ class FaqReloader:
                 faq = load_faq(self.path)
                 for warning in faq.warnings:
                     log.warning("FAQ: %s", warning)
-                self._replace(Matcher(faq, old.encoder, old.calibration, index_cache=self._index_cache))
+                mark = self._calibration_mark()
+                changed = mark is not None and mark != self._calibration_seen  # a removed file changes nothing
+                calibration = self._read_calibration(old) if changed else old.calibration
+                self._replace(Matcher(faq, old.encoder, calibration, index_cache=self._index_cache))
+                if calibration is not old.calibration:
+                    log.info("calibration reloaded from %s", self._calibration_path)
+                self._calibration_seen = mark
             except FaqError as exc:
                 result = ReloadResult(False, len(old.faq), tuple(str(p) for p in exc.problems))
                 log.error("FAQ reload refused, still serving %d entries:\n%s", len(old.faq), exc)
@@ -91,16 +109,29 @@ class FaqReloader:
                 log.exception("telling admins about the refused FAQ change failed")
         return result
 
+    def _read_calibration(self, old: Matcher) -> Calibration:
+        """The calibration file's, laid over with the overrides; FaqError when it cannot serve."""
+        path = self._calibration_path
+        try:
+            calibration = Calibration.load(path)
+        except CalibrationError as exc:
+            raise FaqError([f"{exc}; the calibration in use stays (run `faqbot calibrate` to write a new one)"]) from exc
+        model = old.encoder.name if old.encoder else None
+        if calibration.model != model:
+            raise FaqError([f"{path}: fitted for model {calibration.model}, the bot runs {model}; the calibration "
+                            "in use stays (run `faqbot calibrate` with this model)"])
+        return self._adjust(calibration)
+
+    def _calibration_mark(self) -> Mark | None:
+        """The calibration file's mark; None when there is none."""
+        if self._calibration_path is None:
+            return None
+        return next(iter(_marks([self._calibration_path])), None)
+
     def fingerprint(self) -> Fingerprint:
-        """Where each FAQ file leads now, and its inode, size and modification time."""
-        marks = []
-        for file in faq_files(self.path, [], []):
-            try:
-                stat = file.stat()
-            except OSError:  # gone since it was listed: the next look sees the new state
-                continue
-            marks.append((str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns))
-        return tuple(marks)
+        """Where each FAQ file (and the calibration file) leads now, and its inode, size and
+        modification time."""
+        return _marks(faq_files(self.path, [], [])) + tuple(filter(None, [self._calibration_mark()]))
 
     def watch(self, stop: threading.Event) -> None:
         """Reload whenever the fingerprint changes, until `stop` is set; never dies."""
@@ -127,3 +158,14 @@ class FaqReloader:
         stop = threading.Event()
         threading.Thread(target=self.watch, args=(stop,), name="faq-watcher", daemon=True).start()
         return stop
+
+
+def _marks(files: list[Path]) -> Fingerprint:
+    marks = []
+    for file in files:
+        try:
+            stat = file.stat()
+        except OSError:  # gone since it was listed: the next look sees the new state
+            continue
+        marks.append((str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(marks)

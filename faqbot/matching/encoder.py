@@ -13,7 +13,6 @@ import hashlib
 import json
 import zipfile
 from collections.abc import Sequence
-
 from pathlib import Path
 from typing import Protocol
 
@@ -117,10 +116,6 @@ class LstmEncoder:
     @property
     def name(self) -> str:
         return self._name
-
-    @property
-    def dim(self) -> int:
-        return self.config.d_model
 
     @property
     def dim(self) -> int:

@@ -114,6 +114,7 @@ def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, cli
     services.reloader = FaqReloader(
         settings.faq_path, lambda: services.matcher, lambda new: setattr(services, "matcher", new),
         settings.index_cache, on_problems=lambda result: tell_admins(app.client, settings.admins, result, store),
+        calibration_path=settings.calibration_path, adjust=settings.overriding,
     )
     return app, services
 
