@@ -104,7 +104,7 @@ def build_matcher(config: Settings, rewriting_calibration: bool = False) -> Matc
         raise click.ClickException(f"cannot load the model: {exc}") from exc
     calibration = load_calibration(config, encoder, rewriting=rewriting_calibration)
     matcher = Matcher(faq, encoder, calibration, index_cache=config.index_cache)
-    if calibration.model != (encoder.name if encoder else None) and not rewriting_calibration:
+    if not calibration.fits(encoder) and not rewriting_calibration:
         matcher.calibration = _calibrate_now(matcher, config)
     return matcher
 

@@ -90,7 +90,7 @@ class FaqReloader:
                 changed = mark is not None and mark != self._calibration_seen  # a removed file changes nothing
                 calibration = self._read_calibration(old) if changed else old.calibration
                 self._replace(Matcher(faq, old.encoder, calibration, index_cache=self._index_cache))
-                if calibration is not old.calibration:
+                if changed:
                     log.info("calibration reloaded from %s", self._calibration_path)
                 self._calibration_seen = mark
             except FaqError as exc:
@@ -116,8 +116,8 @@ class FaqReloader:
             calibration = Calibration.load(path)
         except CalibrationError as exc:
             raise FaqError([f"{exc}; the calibration in use stays (run `faqbot calibrate` to write a new one)"]) from exc
-        model = old.encoder.name if old.encoder else None
-        if calibration.model != model:
+        if not calibration.fits(old.encoder):
+            model = old.encoder.name if old.encoder else None
             raise FaqError([f"{path}: fitted for model {calibration.model}, the bot runs {model}; the calibration "
                             "in use stays (run `faqbot calibrate` with this model)"])
         return self._adjust(calibration)

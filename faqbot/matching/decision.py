@@ -21,6 +21,8 @@ from typing import Literal
 
 import numpy as np
 
+from faqbot.matching.encoder import Encoder
+
 Surface = Literal["channel", "direct"]
 METHODS = ("none", "semantic", "fuzzy")  # index = method code in Decisions
 NONE, SEMANTIC, FUZZY = range(3)
@@ -56,6 +58,10 @@ class Calibration:
 
     def bar(self, surface: Surface) -> float:
         return self.channel if surface == "channel" else self.direct
+
+    def fits(self, encoder: Encoder | None) -> bool:
+        """Whether it was fitted with this encoder (None: none); another's scores mean something else."""
+        return self.model == (encoder.name if encoder else None)
 
     def confidence(self, features: np.ndarray) -> np.ndarray:
         """(n,) chance that the best entry is right, from (n, len(FEATURES)) features."""
