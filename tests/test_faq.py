@@ -257,3 +257,63 @@ def test_an_unreadable_folder_is_skipped_and_named(tmp_path: Path) -> None:
 def test_a_dangling_faq_path_says_where_it_points(tmp_path: Path) -> None:
     (tmp_path / "current").symlink_to(tmp_path / "releases" / "v9")
     assert problems(tmp_path / "current") == [f"{tmp_path / 'current'}: symlink to {tmp_path / 'releases' / 'v9'}, which does not exist"]
+
+
+# --- the fast path: libyaml for a valid FAQ, ruamel for problems -------------------------------
+
+TRICKY = """\
+# comments, anchors, merge keys, flow and block styles, YAML 1.2 types
+defaults: &defaults
+faqs:
+  - &office
+    id: office
+    question: Where is the office?
+    answer: >
+      Floor 3,
+      by the lifts.
+    tags: [office, "building"]
+  - <<: *office
+    id: parking
+    question: 'Where do I park?'
+    alternates:
+      - car park
+      - "bike racks?"   # quoted
+  - {id: yes-no, question: yes, answer: no, alternates: [on, off, '12:30', "0x1F is hex"]}
+  - id: long
+    question: |
+      A question
+      on two lines?
+    answer: "Tabs\\tand unicode: café ✓"
+"""
+
+
+@pytest.mark.parametrize("layout", ["sample", "tricky", "folder"])
+def test_the_fast_path_loads_what_ruamel_loads(tmp_path: Path, layout: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if layout == "sample":
+        path = REPO / "faq_data"
+    elif layout == "tricky":
+        path = write(tmp_path / "faq.yaml", TRICKY.replace("defaults: &defaults\n", ""))
+    else:
+        path = tmp_path / "faq"
+        write(path / "a.yaml", TRICKY.replace("defaults: &defaults\n", ""))
+        write(path / "b" / "c.yml", SMALL_FAQ)
+    fast = load_faq(path)
+    from faqbot.faq import loading
+
+    monkeypatch.setattr(loading, "_load_fast", lambda files: None)
+    careful = load_faq(path)
+    assert fast == careful and len(fast) >= 4
+    if layout == "tricky":
+        assert fast.by_id["yes-no"].question == "yes" and fast.by_id["yes-no"].alternates[:3] == ("on", "off", "12:30")
+        assert fast.by_id["parking"].answer == "Floor 3, by the lifts." and fast.by_id["parking"].source.endswith(":10")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("faqs:\n  - id: a\n    id: b\n    question: Q?\n    answer: A.\n", 'duplicate key "id"'),
+    ("faqs:\n  - id: a\n    question: 2024-01-01\n    answer: A.\n", "'question' must be text, not date"),
+    ("faqs:\n  - id: a\n    question: !custom Q?\n    answer: A.\n", "'question'"),
+    ("faqs:\n  - id: a\n    question: Q?\n    answer: A.\nfaqs: []\n", 'duplicate key "faqs"'),
+])
+def test_what_ruamel_refuses_the_fast_path_does_not_accept(tmp_path: Path, text: str, expected: str) -> None:
+    [problem] = problems(write(tmp_path / "faq.yaml", text))
+    assert expected in problem, problem

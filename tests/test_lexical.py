@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from faqbot.faq.loading import load_faq
 from faqbot.matching import index_cache
 from faqbot.matching.index_cache import cached_lexical
-from faqbot.matching.lexical import LexicalIndex, char_wb_ngrams
+from faqbot.matching.lexical import LexicalIndex
 from faqbot.matching.normalize import normalize
 
 SAMPLE_FAQ = Path(__file__).resolve().parent.parent / "faq_data"
@@ -31,9 +31,17 @@ def sklearn_cosines(phrasings: list[str], queries: list[str]) -> np.ndarray:
 
 
 def test_n_grams_are_scikit_learns() -> None:
-    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4)).build_analyzer()
-    for text in [*PHRASINGS, *QUERIES, "x", "xy", "abc"]:
-        assert char_wb_ngrams(text) == analyzer(text)
+    """Short words, one-letter words, digits and other scripts give sklearn's n-grams: each
+    text alone as the FAQ, its own TF-IDF row equals sklearn's."""
+    for text in [*PHRASINGS, *QUERIES, "x", "xy", "abc", "x y", "café über straße", "привет мир 42", "東京 駅"]:
+        normalized = normalize(text)
+        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True)
+        vectorizer.fit([normalized, "zzz"])
+        index = LexicalIndex.build([normalized, "zzz"])
+        assert np.allclose(index.scores([normalized, "zz"]), sklearn_cosines([normalized, "zzz"], [normalized, "zz"]),
+                           atol=1e-5), text
+        [terms] = index.query_terms([normalized])
+        assert len(terms.terms) == len(set(vectorizer.build_analyzer()(normalized)))
 
 
 def test_cosines_equal_scikit_learns_tfidf() -> None:
@@ -63,7 +71,7 @@ def test_a_query_scores_the_same_alone_and_in_any_batch() -> None:
 @pytest.mark.parametrize("query", ["zzqx", "", "qqq zzz"])
 def test_a_query_with_no_known_n_gram_scores_zero(query: str) -> None:
     index = LexicalIndex.build(PHRASINGS)
-    assert not set(char_wb_ngrams(query)) & set(index.column)
+    assert len(index.query_terms([query])[0].terms) == 0
     scores = index.scores([query, "vpn"])
     assert scores[0].tolist() == [0.0] * len(PHRASINGS) and scores[1].max() > 0
 
@@ -126,3 +134,27 @@ def test_a_corrupt_cache_file_is_rebuilt(tmp_path: Path, builds: list[int], dama
     assert builds == [len(PHRASINGS)] and np.array_equal(rebuilt.scores(QUERIES), expected)
     assert np.array_equal(cached_lexical(PHRASINGS, tmp_path).scores(QUERIES), expected)  # rewritten whole
     assert builds == [len(PHRASINGS)]
+
+
+def test_scores_of_chosen_phrasings_equal_the_full_scores() -> None:
+    index = LexicalIndex.build(PHRASINGS)
+    full = index.scores(QUERIES)
+    rows = np.array([9, 0, 3, 3, 7])
+    for query, terms in zip(QUERIES, index.query_terms(QUERIES)):
+        assert np.allclose(index.row_scores(terms, rows), full[QUERIES.index(query)][rows], atol=1e-6)
+    assert index.row_scores(index.query_terms(["zzqx"])[0], rows).tolist() == [0.0] * len(rows)
+
+
+def test_candidates_come_from_rare_n_grams_and_hold_the_best_phrasing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Common n-grams (here: in more than one phrasing of 400) find nothing; rare ones find the
+    phrasings that share them, best first among those kept."""
+    monkeypatch.setattr("faqbot.matching.lexical.RARE_MIN", 1)
+    filler = [f"item number {i} of the list" for i in range(390)]
+    phrasings = filler + [normalize(p) for p in PHRASINGS]
+    index = LexicalIndex.build(phrasings)
+    [query] = index.query_terms([normalize("forgot my passwrod")])
+    found = index.candidates(query, k=3)
+    assert 391 in found and len(found) <= 3  # "i forgot my password"
+    assert index.scores(["forgot my passwrod"])[0].argmax() == 391
+    [common] = index.query_terms(["item number"])
+    assert len(index.candidates(common, k=3)) == 0

@@ -13,7 +13,7 @@ from faqbot.faq.loading import load_faq
 from faqbot.matching.decision import SEMANTIC_WEIGHT
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
-from tests.conftest import ConceptEncoder, fused_calibration
+from tests.conftest import ConceptEncoder, fused_calibration, write
 
 
 @pytest.fixture
@@ -139,3 +139,49 @@ def test_small_talk_gets_no_entry_and_no_suggestions_whatever_the_bars(faq_file:
     # The same bars answer any other message, however weak the match.
     other = anything.match("thanks for the vpn")
     assert other.small_talk is None and other.entry is not None and other.suggestions
+
+
+# --- a large FAQ: each question scores only its candidates -------------------------------------
+
+SYLLABLES = "ka lo mi nu pe ri so tu va xe".split()
+
+
+def project(i: int) -> str:
+    """A made-up name per filler entry: three syllables, 1,000 of them."""
+    return "".join(SYLLABLES[i // 10**k % 10] for k in range(3))
+
+
+def large_faq(tmp_path: Path, faq_file: Path) -> Path:
+    """The small FAQ and 400 filler entries of two phrasings each, about made-up projects."""
+    extra = [
+        f"  - id: filler-{i}\n    question: Where is the {project(i)} project report?\n"
+        f"    alternates: [{project(i)} status notes]\n    answer: Filler {i}.\n"
+        for i in range(400)
+    ]
+    return write(tmp_path / "large.yaml", faq_file.read_text() + "".join(extra))
+
+
+QUESTIONS = ["lost my passcode", "how do i reset my pasword", "vpn", "booking vacation days please",
+             f"where is the {project(17)} report", f"{project(123)} status", "anyone up for coffee?", "thanks!",
+             "", "vpn tunnel for my laptop"]
+
+
+@pytest.mark.parametrize("encoder", [ConceptEncoder(), None])
+def test_candidates_decide_and_suggest_as_scoring_every_phrasing_does(tmp_path: Path, faq_file: Path, encoder) -> None:
+    faq = load_faq(large_faq(tmp_path, faq_file))
+    exact = Matcher(faq, encoder, fused_calibration())
+    candidates = Matcher(faq, encoder, fused_calibration(), exact_max=0)
+    assert exact.exact and not candidates.exact
+    for question in QUESTIONS:
+        for surface in ("direct", "channel"):
+            got, want = candidates.match(question, surface), exact.match(question, surface)
+            assert (got.method, got.entry, got.phrasing) == (want.method, want.entry, want.phrasing), question
+            assert [s.entry.id for s in got.suggestions] == [s.entry.id for s in want.suggestions], question
+            if want.answered:  # unanswered chatter may have a (meaningless) best outside the candidates
+                assert (got.score, got.confidence) == pytest.approx((want.score, want.confidence), abs=1e-6)
+    answerable = [q for q in QUESTIONS if exact.match(q).answered]
+    scored, everything = candidates.score(answerable), exact.score(answerable)
+    assert len(answerable) >= 5 and np.array_equal(scored.best[0], everything.best[0])
+    assert np.allclose(scored.features, everything.features, atol=1e-6)
+    # Non-candidates score nothing: most of the 403 entries.
+    assert (np.isinf(scored.fused[0])).sum() > 300

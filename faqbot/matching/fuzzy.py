@@ -42,13 +42,21 @@ class FuzzyIndex:
         self._choices = [content_words(p) or p for p in phrasings]
         self._lengths = np.array([len(c) for c in self._choices], dtype=np.float64)
 
-    def scores(self, queries: Sequence[str], workers: int = 1) -> np.ndarray:
-        """(len(queries), len(phrasings)) similarities in [0, 1]; 0 where a guard refuses."""
+    def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None) -> np.ndarray:
+        """(len(queries), len(rows)) similarities in [0, 1] with the phrasings `rows` (None: all);
+        0 where a guard refuses, and only pairs the guards let through are compared."""
         prepared = [content_words(q) for q in queries]
-        ratios = process.cdist(
-            prepared, self._choices, scorer=fuzz.token_sort_ratio, dtype=np.uint8, workers=workers
-        ).astype(np.float64) / 100.0  # float64 keeps 90/100 == 0.9, so 0.9 admits a ratio of 90
+        rows = np.arange(len(self._choices)) if rows is None else rows
+        choice_lengths = self._lengths[rows]
         lengths = np.array([max(len(q), 1) for q in prepared], dtype=np.float64)[:, None]
-        lopsided = np.maximum(lengths, self._lengths) > MAX_LENGTH_RATIO * np.minimum(lengths, self._lengths)
+        lopsided = np.maximum(lengths, choice_lengths) > MAX_LENGTH_RATIO * np.minimum(lengths, choice_lengths)
         too_short = np.array([len(q.split()) < MIN_CONTENT_WORDS for q in prepared])[:, None]
-        return np.where(lopsided | too_short, 0.0, ratios)
+        allowed = ~(lopsided | too_short)
+        compared = np.flatnonzero(allowed.any(axis=0))
+        out = np.zeros((len(queries), len(rows)), dtype=np.float64)
+        if len(compared):
+            out[:, compared] = process.cdist(
+                prepared, [self._choices[rows[i]] for i in compared], scorer=fuzz.token_sort_ratio,
+                dtype=np.uint8, workers=workers,
+            ) / 100.0  # float64 keeps 90/100 == 0.9, so 0.9 admits a ratio of 90
+        return np.where(allowed, out, 0.0)

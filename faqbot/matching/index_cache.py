@@ -21,7 +21,7 @@ from faqbot.matching.encoder import Encoder
 from faqbot.matching.lexical import NGRAMS, LexicalIndex
 
 log = logging.getLogger(__name__)
-LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v1"
+LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v2"
 
 
 def cache_key(name: str, texts: Sequence[str]) -> str:
@@ -44,7 +44,8 @@ def cached_encode(encoder: Encoder, texts: Sequence[str], folder: Path | None) -
 def cached_lexical(texts: Sequence[str], folder: Path | None) -> LexicalIndex:
     """The lexical index of `texts`, read from `folder` when these texts were indexed before."""
     def valid(arrays: dict[str, np.ndarray]) -> bool:
-        return int(arrays.get("n_phrasings", -1)) == len(texts)
+        fields = LexicalIndex.__dataclass_fields__
+        return all(k in arrays for k in fields) and len(arrays["row_ptr"]) == len(texts) + 1
 
     build = lambda: LexicalIndex.build(texts).arrays()  # noqa: E731
     return LexicalIndex.from_arrays(_cached(folder, cache_key(LEXICAL_VERSION, texts), build, valid))

@@ -4,6 +4,12 @@ Every phrasing (question and alternates) of every entry is indexed by the encode
 character n-grams and for fuzzy matching; an entry scores its best phrasing in each.
 Scoring works on batches and the decision is vectorised, so the served single-question
 path and `faqbot eval` run exactly the same code.
+
+A small FAQ scores every phrasing. Above `EXACT_MAX` phrasings a question scores only its
+candidates, so its cost does not grow with the FAQ: the entries of the phrasings nearest
+its encoding and of those sharing its rarest n-grams, every phrasing of each scored
+exactly in all three signals. Other entries score nothing (-inf); the decision and the
+suggestions only ever look at the best few, which are among the candidates.
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ from faqbot.matching.decision import METHODS, NONE, SEMANTIC, Calibration, Score
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import FuzzyIndex
 from faqbot.matching.index_cache import cached_encode, cached_lexical
+from faqbot.matching.lexical import ranges
 from faqbot.matching.normalize import normalize
 from faqbot.matching.small_talk import small_talk
+from faqbot.matching.vector_index import VectorIndex
 
 SUGGESTIONS = 3
+EXACT_MAX = 5_000  # phrasings scored for every question; above, only candidates
+CANDIDATES = 32  # phrasings from each of the encoder and the lexical index, before adding their entries' others
 
 
 @dataclass(frozen=True)
@@ -56,7 +66,7 @@ class Matcher:
 
     def __init__(
         self, faq: Faq, encoder: Encoder | None = None, calibration: Calibration | None = None,
-        index_cache: Path | None = None,
+        index_cache: Path | None = None, exact_max: int = EXACT_MAX,
     ) -> None:
         self.faq = faq
         self.encoder = encoder
@@ -70,19 +80,33 @@ class Matcher:
         self._fuzzy = FuzzyIndex(self.normalized)
         self._lexical = cached_lexical(self.normalized, index_cache)
         # (phrasings, dim), read from the on-disk cache when the model and FAQ are unchanged
-        self._vectors = cached_encode(encoder, self.normalized, index_cache) if encoder else None
+        self._vectors = None
+        if encoder is not None:
+            self._vectors = VectorIndex(cached_encode(encoder, self.normalized, index_cache))
+        self._all = np.arange(len(self.phrasings))
+        self.exact_max = exact_max
+
+    @property
+    def exact(self) -> bool:
+        """Whether every question scores every phrasing (a small FAQ)."""
+        return len(self.phrasings) <= self.exact_max
 
     def score(self, texts: Sequence[str], workers: int = 1) -> Scores:
         """Entry-level scores for raw texts; `workers` threads for fuzzy matching (-1: all)."""
         normalized = [normalize(t) for t in texts]
-        return self.entry_scores(self.phrasing_scores(normalized, workers), normalized)
+        if self.exact:
+            return self.entry_scores(self.phrasing_scores(normalized, workers), normalized)
+        return Scores.concat([self._candidate_scores(q)[1] for q in normalized])
 
     def match(self, text: str, surface: Surface = "direct") -> Match:
         """The served path: one question in, the decision for that surface and suggestions out."""
         normalized = normalize(text)
         social = small_talk(normalized)
-        by_phrasing = self.phrasing_scores([normalized], workers=1)
-        scores = self.entry_scores(by_phrasing, [normalized])
+        if self.exact:
+            rows, by_phrasing = self._all, self.phrasing_scores([normalized], workers=1)
+            scores = self.entry_scores(by_phrasing, [normalized])
+        else:
+            (rows, by_phrasing), scores = self._candidate_scores(normalized)
         decisions = decide(scores, self.calibration, surface)
         # "thanks!" gets a friendly word, never an entry or three unrelated suggestions
         method, index = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
@@ -90,8 +114,8 @@ class Matcher:
         phrasing, score = None, float(scores.best[1][0]) if normalized else 0.0
         if entry is not None:
             signal = self._fused(by_phrasing) if method == SEMANTIC else by_phrasing["fuzzy"]
-            members = np.flatnonzero(self.owner == index)
-            phrasing = self.phrasings[members[signal[0, members].argmax()]]
+            members = np.flatnonzero(self.owner[rows] == index)
+            phrasing = self.phrasings[rows[members[signal[0, members].argmax()]]]
             score = float(scores.fused[0, index] if method == SEMANTIC else scores.fuzzy[0, index])
         return Match(
             query=text, normalized=normalized, surface=surface, method=METHODS[method], score=score,
@@ -104,9 +128,42 @@ class Matcher:
         """(queries, phrasings) scores of normalised queries per signal (semantic None without encoder)."""
         semantic = None
         if self.encoder is not None:
-            semantic = self.encoder.encode(normalized) @ self._vectors.T
+            semantic = self.encoder.encode(normalized) @ self._vectors.matrix.T
         return {"semantic": semantic, "lexical": self._lexical.scores(normalized),
                 "fuzzy": self._fuzzy.scores(normalized, workers=workers)}
+
+    def _candidate_scores(self, normalized: str) -> tuple[tuple[np.ndarray, dict[str, np.ndarray | None]], Scores]:
+        """One query against its candidates only: (rows scored, their scores per signal) and
+        the entry-level scores, -inf (fuzzy: 0) for every entry that is not a candidate."""
+        terms = self._lexical.query_terms([normalized])[0]
+        found = [self._lexical.candidates(terms, CANDIDATES)]
+        vector = None
+        if self.encoder is not None:
+            vector = self.encoder.encode([normalized])[0]
+            found.append(self._vectors.nearest(vector, CANDIDATES))
+        entries = np.unique(self.owner[np.concatenate(found)])
+        ends = np.append(self._starts[1:], len(self.phrasings))[entries]
+        sizes = ends - self._starts[entries]
+        rows = ranges(self._starts[entries], sizes)
+        by_phrasing = {
+            "semantic": None if vector is None else (self._vectors.take(rows) @ vector)[None, :],
+            "lexical": self._lexical.row_scores(terms, rows)[None, :],
+            "fuzzy": self._fuzzy.scores([normalized], rows=rows),
+        }
+        local = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+
+        def by_entry(m: np.ndarray | None, empty: float) -> np.ndarray | None:
+            if m is None:
+                return None
+            out = np.full((1, len(self.faq.entries)), empty, dtype=np.float64)
+            if len(rows):
+                out[:, entries] = np.maximum.reduceat(m, local, axis=1)
+            return out
+
+        scores = Scores(by_entry(by_phrasing["semantic"], -np.inf), by_entry(by_phrasing["lexical"], -np.inf),
+                        by_entry(by_phrasing["fuzzy"], 0.0), np.array([not normalized]),
+                        weight=self.calibration.semantic_weight)
+        return (rows, by_phrasing), scores
 
     def entry_scores(self, by_phrasing: dict[str, np.ndarray | None], normalized: list[str]) -> Scores:
         """Phrasing scores reduced to entries: an entry scores its best phrasing in each signal."""
@@ -124,6 +181,9 @@ class Matcher:
 
     def _suggestions(self, fused: np.ndarray, exclude: int) -> tuple[Suggestion, ...]:
         """The best other entries whose fused score reaches the suggestion bar."""
-        order = np.argsort(-fused, kind="stable")[: SUGGESTIONS + 1]
+        best = np.arange(len(fused))
+        if len(fused) > SUGGESTIONS + 1:
+            best = np.argpartition(-fused, SUGGESTIONS)[: SUGGESTIONS + 1]
+        order = best[np.lexsort((best, -fused[best]))]  # best first; ties by entry order, as a stable sort
         picks = [int(i) for i in order if i != exclude and fused[i] >= self.calibration.suggest][:SUGGESTIONS]
         return tuple(Suggestion(self.faq.entries[i], float(fused[i])) for i in picks)

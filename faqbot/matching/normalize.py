@@ -40,6 +40,8 @@ def _angle_token(match: re.Match[str]) -> str:
 
 
 def _strip_accents(text: str) -> str:
+    if text.isascii():  # most text: nothing to decompose (and a character loop costs seconds at 100k phrasings)
+        return text
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

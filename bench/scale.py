@@ -1,0 +1,157 @@
+"""The scale protocol: one FAQ at 250 to 100,000 phrasings, how fast and how right it stays.
+
+The FAQ is synthetic but made of real questions: the distinct texts of Banking77 and of the
+training sources that are not about software (home assistant, music, flights, medicine,
+news, captions), in entries of five, shuffled, so every size is a prefix of the next and
+mixes every domain; copies edited as in distillation (`training.augment`) fill what the
+real texts do not. Queries: held-out texts of the same sources (in the FAQ's domains, their
+own entries absent) and StackFAQ rephrasings (programming questions: unrelated to every
+entry), whose answers count as wrong.
+
+`python -m bench.scale build --out build/bench` writes `scale-<N>/faq.yaml` and
+`queries.csv`; `python -m bench.scale measure FOLDER` times one size in a fresh process on
+one core and prints JSON (run it twice with the same `--cache` for the warm start-up).
+"""
+
+from __future__ import annotations
+
+import os
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"  # one core: BLAS must not spread a matmul over both
+
+import csv  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import click  # noqa: E402
+import numpy as np  # noqa: E402
+
+from bench.protocols import DATA, FaqItem, Protocol, _csv_rows, stackfaq  # noqa: E402
+
+SIZES = (250, 2_500, 25_000, 100_000)  # phrasings
+PER_ENTRY = 5
+IN_DOMAIN = 300  # held-out texts of the FAQ's sources
+OFF_DOMAIN = 150  # StackFAQ rephrasings, one per qapair
+MAX_CHARS = 120  # longer texts (news sentences) are not what people ask an FAQ
+SOURCES = ("hwu64", "snips", "atis", "medical-qp", "mrpc", "sick", "sts-benchmark", "semeval-sts")
+
+
+def _pool(data: Path) -> list[str]:
+    """Distinct texts (by normalised form) of Banking77 and SOURCES, in file order."""
+    from faqbot.matching.normalize import normalize
+    from recipes.train_data import READERS
+
+    texts = [row["text"] for name in ("train", "test") for row in _csv_rows(data / "eval" / "banking77" / f"{name}.csv")]
+    for source in SOURCES:
+        kind, read = READERS[source]
+        for first, second in read(data / "train" / source):
+            texts.extend([first.strip()] if kind == "groups" else [first.strip(), second.strip()])
+    seen: set[str] = set()
+    distinct = []
+    for text in texts:
+        key = normalize(text)
+        if key and key not in seen and len(text) <= MAX_CHARS:
+            seen.add(key)
+            distinct.append(text)
+    return distinct
+
+
+def protocols(data: Path = DATA, sizes: tuple[int, ...] = SIZES) -> list[Protocol]:
+    """One protocol per size; the entries of each are the first of the next."""
+    from faqbot.matching.normalize import normalize
+    from faqbot.training.augment import augment
+
+    rng = np.random.default_rng(0)
+    pool = _pool(data)
+    held = set(rng.choice(len(pool), IN_DOMAIN, replace=False).tolist())
+    in_domain = [pool[i] for i in sorted(held)]
+    texts = [t for i, t in enumerate(pool) if i not in held]
+    need = max(sizes)
+    if len(texts) < need:  # edited copies, distinct from every real text once normalised
+        known = {normalize(t) for t in pool}
+        copies = [c for c in augment([normalize(t) for t in texts], copies=2, seed=0) if c not in known]
+        texts += [copies[i] for i in rng.permutation(len(copies))[: need - len(texts)]]
+    chunks = [texts[i : i + PER_ENTRY] for i in range(0, need, PER_ENTRY)]
+    order = rng.permutation(len(chunks))
+    entries = [FaqItem(f"scale-{n:05d}", chunks[i], f"Answer {n}.") for n, i in enumerate(order)]
+    stack = stackfaq(data).queries
+    off_domain = [text for text, _ in stack[:: len(stack) // OFF_DOMAIN]][:OFF_DOMAIN]
+    queries = [(t, "") for t in in_domain] + [(t, "off-domain") for t in off_domain]
+    return [Protocol(f"scale-{size}", entries[: size // PER_ENTRY], queries) for size in sizes]
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as file:
+        return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def _decision(match) -> tuple[str, str | None]:
+    return match.method, match.entry.id if match.entry else None
+
+
+@click.group()
+def cli() -> None:
+    """Build or measure the scale protocol."""
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("build/bench"), show_default=True)
+def build(out: Path) -> None:
+    """Write scale-<N>/faq.yaml and queries.csv for every size."""
+    for protocol in protocols():
+        click.echo(protocol.write(out))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--model", type=click.Path(path_type=Path), default=Path("faqbot/models/default"), show_default=True)
+@click.option("--cache", type=click.Path(path_type=Path), default=None, help="Index cache folder (none: no cache).")
+def measure(folder: Path, model: Path, cache: Path | None) -> None:
+    """Load, index and answer one size in this process; print JSON."""
+    from faqbot.faq.loading import load_faq
+    from faqbot.matching.decision import Calibration
+    from faqbot.matching.encoder import LstmEncoder
+    from faqbot.matching.matcher import Matcher
+
+    start = time.perf_counter()
+    faq = load_faq(folder / "faq.yaml")
+    loaded = time.perf_counter()
+    encoder = LstmEncoder.load(model)
+    matcher = Matcher(faq, encoder, Calibration(), index_cache=cache)
+    ready = time.perf_counter()
+    with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    for row in rows[:20]:  # warm-up: first calls pay for lazy imports
+        matcher.match(row["text"])
+    times, answered, decisions = [], {"in_domain": [0, 0], "off_domain": [0, 0]}, []
+    for row in rows:
+        t0 = time.perf_counter()
+        match = matcher.match(row["text"])
+        times.append((time.perf_counter() - t0) * 1000.0)
+        kind = "off_domain" if row["faq_id"] else "in_domain"
+        channel = matcher.match(row["text"], surface="channel")
+        answered[kind][0] += match.answered
+        answered[kind][1] += channel.answered
+        decisions.append(_decision(match) + _decision(channel))
+    rss, peak = _rss_mb(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    same = len(rows)
+    if not matcher.exact:  # the same questions through the exact path: every phrasing scored
+        matcher.exact_max = len(matcher.phrasings)
+        same = sum(_decision(matcher.match(r["text"])) + _decision(matcher.match(r["text"], surface="channel")) == d
+                   for r, d in zip(rows, decisions))
+    off = sum(1 for r in rows if r["faq_id"])
+    print(json.dumps({
+        "phrasings": len(matcher.phrasings), "entries": len(faq),
+        "load_s": round(loaded - start, 2), "start_s": round(ready - start, 2),
+        "rss_mb": round(rss, 1), "peak_rss_mb": round(peak, 1), "same_as_exact": round(same / len(rows), 4),
+        "ms_p50": round(float(np.percentile(times, 50)), 3), "ms_p99": round(float(np.percentile(times, 99)), 3),
+        "off_domain": off, "off_domain_answered_direct": answered["off_domain"][0],
+        "off_domain_answered_channel": answered["off_domain"][1],
+    }))
+
+
+if __name__ == "__main__":
+    cli()
