@@ -23,6 +23,8 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 import csv  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
+import shutil  # noqa: E402
+import threading  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -83,6 +85,22 @@ def protocols(data: Path = DATA, sizes: tuple[int, ...] = SIZES) -> list[Protoco
     return [Protocol(f"scale-{size}", entries[: size // PER_ENTRY], queries) for size in sizes]
 
 
+PARTS = 100  # files of the folder version (many teams' FAQs merged), for the reload
+
+
+def write_parts(protocol: Protocol, folder: Path) -> Path:
+    """The protocol's FAQ as PARTS files under folder/faq-parts (the edit touches one)."""
+    parts = folder / "faq-parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    size = -(-len(protocol.entries) // PARTS)
+    for n in range(PARTS):
+        chunk = Protocol(f"part-{n:03d}", protocol.entries[n * size : (n + 1) * size], [])
+        if chunk.entries:
+            (parts / f"{chunk.name}.yaml").write_text((chunk.write(folder / "tmp") / "faq.yaml").read_text())
+    shutil.rmtree(folder / "tmp", ignore_errors=True)
+    return parts
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as file:
         return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -102,7 +120,9 @@ def cli() -> None:
 def build(out: Path) -> None:
     """Write scale-<N>/faq.yaml and queries.csv for every size."""
     for protocol in protocols():
-        click.echo(protocol.write(out))
+        folder = protocol.write(out)
+        write_parts(protocol, folder)
+        click.echo(folder)
 
 
 @cli.command()
@@ -150,6 +170,57 @@ def measure(folder: Path, model: Path, cache: Path | None) -> None:
         "ms_p50": round(float(np.percentile(times, 50)), 3), "ms_p99": round(float(np.percentile(times, 99)), 3),
         "off_domain": off, "off_domain_answered_direct": answered["off_domain"][0],
         "off_domain_answered_channel": answered["off_domain"][1],
+    }))
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--model", type=click.Path(path_type=Path), default=Path("faqbot/models/default"), show_default=True)
+@click.option("--cache", type=click.Path(path_type=Path), default=None, help="Index cache folder (none: no cache).")
+def reload(folder: Path, model: Path, cache: Path | None) -> None:
+    """Edit one entry of folder/faq-parts while answering; print JSON: how long until the
+    edit is served, and per-message latency before and during the reload."""
+    from faqbot.faq.loading import load_faq
+    from faqbot.faq.reload import FaqReloader
+    from faqbot.matching.decision import Calibration
+    from faqbot.matching.encoder import LstmEncoder
+    from faqbot.matching.matcher import Matcher
+
+    work = folder / "reload-work"
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(folder / "faq-parts", work)
+    served = [Matcher(load_faq(work), LstmEncoder.load(model), Calibration(), index_cache=cache)]
+    reloader = FaqReloader(work, lambda: served[0], lambda new: served.__setitem__(0, new), cache)
+    with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
+        texts = [row["text"] for row in csv.DictReader(file)]
+
+    def timed(text: str) -> float:
+        t0 = time.perf_counter()
+        served[0].match(text)
+        return (time.perf_counter() - t0) * 1000.0
+
+    normal = [timed(t) for t in texts * 2]
+    part = sorted(work.glob("*.yaml"))[len(list(work.glob("*.yaml"))) // 2]
+    text = part.read_text(encoding="utf-8")
+    entry = text.split("- id: ")[1].split("\n")[0]
+    question = "where do i book the quarterly bike shed inspection"
+    stop = reloader.start()
+    time.sleep(1.0)  # the watcher's first look
+    edited = time.perf_counter()
+    old = next(line for line in text.splitlines() if line.startswith("  question: "))
+    part.write_text(text.replace(old, f"  question: {question}", 1), encoding="utf-8")  # the part's first entry
+    during, found = [], None
+    while found is None and time.perf_counter() - edited < 60:
+        during.append(timed(texts[len(during) % len(texts)]))
+        match = served[0].match(question)
+        if match.entry is not None and match.entry.id == entry:
+            found = time.perf_counter() - edited
+    stop.set()
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({
+        "phrasings": len(served[0].phrasings), "edit_served_s": None if found is None else round(found, 2),
+        "ms_p99_normal": round(float(np.percentile(normal, 99)), 3),
+        "ms_p99_during_reload": round(float(np.percentile(during, 99)), 3), "answered_during_reload": len(during),
     }))
 
 

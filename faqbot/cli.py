@@ -91,11 +91,12 @@ def _variable(loc: tuple[Any, ...]) -> str:
     return Settings.variable(field) if field in Settings.model_fields else field
 
 
-def build_matcher(config: Settings, rewriting_calibration: bool = False) -> Matcher:
+def build_matcher(config: Settings, rewriting_calibration: bool = False, background: bool = False) -> Matcher:
     """The served pipeline from configuration; FAQ and model problems become clean CLI errors.
-    `rewriting_calibration`: for `faqbot calibrate`, see `load_calibration`."""
+    `rewriting_calibration`: for `faqbot calibrate`, see `load_calibration`; `background`: a
+    large FAQ's graph is built while answering starts (the Slack app)."""
     try:
-        faq = load_faq(config.faq_path)
+        faq = load_faq(config.faq_path, cache=config.index_cache)
     except FaqError as exc:
         raise click.ClickException(f"the FAQ has {len(exc.problems)} problem(s):\n{exc}") from exc
     try:
@@ -103,7 +104,7 @@ def build_matcher(config: Settings, rewriting_calibration: bool = False) -> Matc
     except ModelError as exc:
         raise click.ClickException(f"cannot load the model: {exc}") from exc
     calibration = load_calibration(config, encoder, rewriting=rewriting_calibration)
-    matcher = Matcher(faq, encoder, calibration, index_cache=config.index_cache)
+    matcher = Matcher(faq, encoder, calibration, index_cache=config.index_cache, background=background)
     if not calibration.fits(encoder) and not rewriting_calibration:
         matcher.calibration = _calibrate_now(matcher, config)
     return matcher
@@ -187,7 +188,7 @@ def serve(mode: str, port: int | None, **flags: Any) -> None:
     config = settings(port=port, **flags)
     try:
         connection_mode(config, mode)  # before loading the model: a missing token fails fast
-        serve_slack(config, build_matcher(config), open_store(config), mode)
+        serve_slack(config, build_matcher(config, background=True), open_store(config), mode)
     except SlackSetupError as exc:
         raise click.ClickException(str(exc)) from exc
 

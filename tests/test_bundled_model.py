@@ -3,6 +3,8 @@
 import dataclasses
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +16,7 @@ from faqbot.config import BUNDLED_MODEL, CALIBRATION_FILE
 from faqbot.faq.loading import load_faq
 from faqbot.matching.decision import Calibration
 from faqbot.matching.encoder import LstmEncoder
+from faqbot.matching.index_cache import ENCODINGS_FILE
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
 from tests.conftest import setting_variables
@@ -64,11 +67,10 @@ def test_cli_uses_it_by_default_and_caches_the_index(monkeypatch: pytest.MonkeyP
         result = CliRunner().invoke(cli, ["ask", "vpn keeps dropping", "--json"], catch_exceptions=False)
         assert json.loads(result.output)["method"] == "semantic"
     phrasings = sum(len(e.phrasings) for e in load_faq(REPO / "faq_data").entries)
-    cached = [np.load(f) for f in sorted((tmp_path / "cache").glob("*.npz"))]
-    assert len(cached) == 2  # the encodings and the n-gram index
-    [vectors] = [c["vectors"] for c in cached if "vectors" in c.files]
-    [n_grams] = [c for c in cached if "row_ptr" in c.files]
-    assert vectors.shape == (phrasings, 128) and len(n_grams["row_ptr"]) == phrasings + 1
+    [n_grams] = [np.load(f) for f in (tmp_path / "cache").glob("*.npz")]
+    with closing(sqlite3.connect(tmp_path / "cache" / ENCODINGS_FILE)) as connection:
+        [(rows, width)] = connection.execute("SELECT count(*), max(length(vector)) FROM encodings").fetchall()
+    assert (rows, width) == (phrasings, 128 * 4) and len(n_grams["row_ptr"]) == phrasings + 1
 
 
 def test_the_shipped_calibration_is_for_the_bundled_model_and_is_what_the_app_reads(

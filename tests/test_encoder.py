@@ -1,6 +1,8 @@
 """The serving encoder (NumPy only): model folders, tokenisers, batch invariance, index cache."""
 
 import json
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -8,9 +10,10 @@ import pytest
 
 from faqbot.faq.loading import load_faq
 from faqbot.matching.encoder import LstmEncoder, ModelConfig, ModelError, save_model
-from faqbot.matching.index_cache import cached_encode
+from faqbot.matching.index_cache import ENCODINGS_FILE, cached_encode
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.tokenizer import PAD, UNK, Tokenizer
+from faqbot.matching.vector_index import phrasing_keys
 from tests.conftest import ConceptEncoder
 
 WORDS = (PAD, UNK, "reset", "my", "password", "vpn", "is", "down", "how", "do", "i")
@@ -114,10 +117,21 @@ def test_tokenizer_rejects_a_vocabulary_without_pad_first() -> None:
 class CountingEncoder(ConceptEncoder):
     def __init__(self) -> None:
         self.calls = 0
+        self.texts: list[str] = []
 
     def encode(self, texts):
         self.calls += 1
+        self.texts.extend(texts)
         return super().encode(texts)
+
+
+def encode_cached(encoder: ConceptEncoder, texts: list[str], folder: Path, keep: list[str] | None = None) -> np.ndarray:
+    return cached_encode(encoder, texts, phrasing_keys(texts), folder, keep=phrasing_keys(keep) if keep else None)
+
+
+def stored(folder: Path) -> list[tuple[str, int]]:
+    with closing(sqlite3.connect(folder / ENCODINGS_FILE)) as connection:
+        return sorted(connection.execute("SELECT model, key FROM encodings").fetchall())
 
 
 def test_index_cache_skips_re_encoding_an_unchanged_faq(faq_file: Path, tmp_path: Path) -> None:
@@ -133,42 +147,46 @@ def test_index_cache_skips_re_encoding_an_unchanged_faq(faq_file: Path, tmp_path
     assert changed.calls == 1
 
 
-def test_index_cache_key_follows_model_and_texts(tmp_path: Path) -> None:
+def test_an_edit_encodes_only_what_changed_and_a_start_deletes_what_is_not_in_use(tmp_path: Path) -> None:
     encoder = CountingEncoder()
-    cached_encode(encoder, ["a", "b"], tmp_path)
-    cached_encode(encoder, ["a", "b", "c"], tmp_path)
-    encoder.name = "concepts-v2"
-    cached_encode(encoder, ["a", "b"], tmp_path)
-    assert encoder.calls == 3 and len(list(tmp_path.glob("*.npz"))) == 3
-    cached_encode(encoder, ["a", "b"], tmp_path)
-    assert encoder.calls == 3  # read back
+    first = encode_cached(encoder, ["a", "b", "c"], tmp_path, keep=["a", "b", "c"])  # start-up
+    second = encode_cached(encoder, ["a", "c", "d"], tmp_path)  # an edit while running: "b" out, "d" in
+    assert encoder.texts == ["a", "b", "c", "d"]
+    assert np.array_equal(second[:2], first[[0, 2]])
+    assert len(stored(tmp_path)) == 4  # an edit deletes nothing
+    encode_cached(encoder, ["a", "c", "d"], tmp_path, keep=["a", "c", "d"])  # the next start
+    assert encoder.texts == ["a", "b", "c", "d"] and len(stored(tmp_path)) == 3  # "b" deleted now
+    encoder.name = "concepts-v2"  # another model's encodings are not this one's
+    encode_cached(encoder, ["a"], tmp_path, keep=["a"])
+    assert encoder.texts[-1:] == ["a"] and [m for m, _ in stored(tmp_path)].count("concepts-v2") == 1
+    assert len(stored(tmp_path)) == 4  # and pruning one model's rows leaves the other's
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "other texts", "other width", "nan"])
+@pytest.mark.parametrize("damage", ["garbage", "empty", "other width", "nan"])
 def test_corrupt_index_cache_is_rebuilt(tmp_path: Path, damage: str) -> None:
     encoder = CountingEncoder()
-    expected = cached_encode(encoder, ["vpn"], tmp_path)
-    [file] = tmp_path.glob("*.npz")
-    if damage == "garbage":
-        file.write_bytes(b"garbage")
-    elif damage == "truncated":  # e.g. a copy cut short: a broken zip archive
-        file.write_bytes(file.read_bytes()[: file.stat().st_size // 2])
-    elif damage == "other texts":  # readable, but not this FAQ's: two rows for one text
-        np.savez(file, vectors=np.zeros((2, ConceptEncoder.DIM), dtype=np.float32))
-    elif damage == "other width":  # another model's encodings under this name
-        np.savez(file, vectors=np.zeros((1, 8), dtype=np.float32))
+    expected = encode_cached(encoder, ["vpn"], tmp_path)
+    file = tmp_path / ENCODINGS_FILE
+    if damage in ("garbage", "empty"):
+        for suffix in ("-wal", "-shm"):
+            Path(f"{file}{suffix}").unlink(missing_ok=True)
+        file.write_bytes(b"garbage" * 1000 if damage == "garbage" else b"")
     else:
-        np.savez(file, vectors=np.full((1, ConceptEncoder.DIM), np.nan, dtype=np.float32))
-    vectors = cached_encode(encoder, ["vpn"], tmp_path)
-    assert encoder.calls == 2 and np.array_equal(vectors, expected)
-    with np.load(file) as rewritten:
-        assert np.array_equal(rewritten["vectors"], expected)
+        vector = np.zeros(8 if damage == "other width" else ConceptEncoder.DIM, dtype=np.float32)
+        vector[:] = np.nan if damage == "nan" else 0.0
+        with closing(sqlite3.connect(file)) as connection, connection:
+            connection.execute("UPDATE encodings SET vector = ?", (vector.tobytes(),))
+    vectors = encode_cached(encoder, ["vpn"], tmp_path)
+    assert np.array_equal(vectors, expected)
+    assert encoder.calls == 2
+    again = encode_cached(encoder, ["vpn"], tmp_path)  # stored again, read back
+    assert np.array_equal(again, expected) and encoder.calls == 2
 
 
 def test_unwritable_index_cache_still_serves(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    vectors = cached_encode(CountingEncoder(), ["vpn"], blocker / "cache")
+    vectors = encode_cached(CountingEncoder(), ["vpn"], blocker / "cache")
     assert vectors.shape == (1, ConceptEncoder.DIM)
 
 

@@ -1,3 +1,4 @@
+import dataclasses
 import os
 from pathlib import Path
 
@@ -300,7 +301,7 @@ def test_the_fast_path_loads_what_ruamel_loads(tmp_path: Path, layout: str, monk
     fast = load_faq(path)
     from faqbot.faq import loading
 
-    monkeypatch.setattr(loading, "_load_fast", lambda files: None)
+    monkeypatch.setattr(loading, "_load_fast", lambda *args: None)
     careful = load_faq(path)
     assert fast == careful and len(fast) >= 4
     if layout == "tricky":
@@ -317,3 +318,46 @@ def test_the_fast_path_loads_what_ruamel_loads(tmp_path: Path, layout: str, monk
 def test_what_ruamel_refuses_the_fast_path_does_not_accept(tmp_path: Path, text: str, expected: str) -> None:
     [problem] = problems(write(tmp_path / "faq.yaml", text))
     assert expected in problem, problem
+
+
+def test_a_reload_parses_only_the_files_that_changed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faqbot.faq import loading
+
+    folder = tmp_path / "faq"
+    write(folder / "a.yaml", SMALL_FAQ)
+    write(folder / "b.yaml", "faqs:\n  - {id: parking, question: Where do I park?, answer: Level -1.}\n")
+    read: list[str] = []
+    fast = loading._load_file_fast
+    monkeypatch.setattr(loading, "_load_file_fast", lambda file: read.append(file.name) or fast(file))
+    first = load_faq(folder)
+    write(folder / "b.yaml", "faqs:\n  - {id: parking, question: Where can I park?, answer: Level -2.}\n")
+    second = load_faq(folder, previous=first)
+    assert read == ["a.yaml", "b.yaml", "b.yaml"]
+    assert second.by_id["parking"].answer == "Level -2." and second.entries[:3] == first.entries[:3]
+    (folder / "a.yaml").unlink()
+    third = load_faq(folder, previous=second)
+    assert [e.id for e in third.entries] == ["parking"] and len(third.files) == 1
+    assert read == ["a.yaml", "b.yaml", "b.yaml"]  # b.yaml unchanged since: not parsed again
+
+
+def test_a_restart_reads_valid_files_parsed_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from faqbot.faq import loading
+
+    faq = write(tmp_path / "faq" / "a.yaml", SMALL_FAQ)
+    cache = tmp_path / "cache"
+    first = load_faq(faq.parent, cache=cache)
+    [kept] = cache.glob("faq-*.json")
+    parsed: list[str] = []
+    fast = loading._load_file_fast
+    monkeypatch.setattr(loading, "_load_file_fast", lambda file, data=None: parsed.append(file.name) or fast(file, data))
+    moved = write(tmp_path / "moved" / "b.yaml", SMALL_FAQ)  # the same bytes elsewhere: the same parse
+    again = load_faq(moved.parent, cache=cache)
+    same = [dataclasses.replace(e, source=e.source.replace(str(faq), str(moved))) for e in first.entries]
+    assert parsed == [] and list(again.entries) == same and again.normalized == first.normalized
+    assert again.by_id["vpn"].source == f"{moved}:15"
+    kept.write_text("[[1, 2]", encoding="utf-8")  # cut short
+    assert load_faq(faq.parent, cache=cache).entries == first.entries and parsed == ["a.yaml"]
+    write(faq, SMALL_FAQ.replace("Install GlobalProtect.", "Install the VPN client."))
+    assert load_faq(faq.parent, cache=cache).by_id["vpn"].answer == "Install the VPN client."
+    assert parsed == ["a.yaml", "a.yaml"]
+    assert len(list(cache.glob("faq-*.json"))) == 1  # a start keeps only what its FAQ is made of

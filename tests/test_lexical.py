@@ -158,3 +158,26 @@ def test_candidates_come_from_rare_n_grams_and_hold_the_best_phrasing(monkeypatc
     assert index.scores(["forgot my passwrod"])[0].argmax() == 391
     [common] = index.query_terms(["item number"])
     assert len(index.candidates(common, k=3)) == 0
+
+
+@pytest.mark.parametrize("edit", ["one changed", "removed and added", "reordered", "new character", "nothing"])
+def test_an_update_scores_as_a_fresh_build(edit: str) -> None:
+    """Reusing the counted n-grams of unchanged phrasings gives the scores of building anew."""
+    old = LexicalIndex.build(PHRASINGS)
+    if edit == "one changed":
+        new = [*PHRASINGS[:2], "pw reset on my phone", *PHRASINGS[3:]]
+    elif edit == "removed and added":
+        new = [*PHRASINGS[1:7], "expense a taxi ride", "s3 bucket"]
+    elif edit == "reordered":
+        new = PHRASINGS[::-1]
+    elif edit == "new character":
+        new = [*PHRASINGS, normalize("Zürich office wifi")]
+    else:
+        new = list(PHRASINGS)
+    rows = np.array([PHRASINGS.index(p) if p in PHRASINGS else -1 for p in new])
+    updated = LexicalIndex.build(new, previous=old, previous_rows=rows)
+    fresh = LexicalIndex.build(new)
+    assert np.allclose(updated.scores(QUERIES), fresh.scores(QUERIES), atol=1e-6)
+    assert np.allclose(updated.scores(QUERIES), sklearn_cosines(new, QUERIES), atol=1e-5)
+    for mine, theirs in zip(updated.query_terms(QUERIES), fresh.query_terms(QUERIES)):  # the rare postings too
+        assert set(updated.candidates(mine, 100)) == set(fresh.candidates(theirs, 100))

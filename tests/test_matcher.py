@@ -185,3 +185,30 @@ def test_candidates_decide_and_suggest_as_scoring_every_phrasing_does(tmp_path: 
     assert np.allclose(scored.features, everything.features, atol=1e-6)
     # Non-candidates score nothing: most of the 403 entries.
     assert (np.isinf(scored.fused[0])).sum() > 300
+
+
+class CountingConcepts(ConceptEncoder):
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def encode(self, texts):
+        self.texts.extend(texts)
+        return super().encode(texts)
+
+
+@pytest.mark.parametrize("exact_max", [0, 10**6])
+def test_a_matcher_built_from_the_one_before_an_edit_answers_as_one_built_anew(
+        tmp_path: Path, faq_file: Path, exact_max: int) -> None:
+    encoder = CountingConcepts()
+    before = Matcher(load_faq(large_faq(tmp_path, faq_file)), encoder, fused_calibration(), exact_max=exact_max)
+    edited = large_faq(tmp_path, faq_file).read_text().replace("pw reset", "pw reset on my phone")
+    edited = edited.replace(f"{project(5)} status notes", "parking for bikes")
+    faq = load_faq(write(tmp_path / "large.yaml", edited))
+    encoder.texts.clear()
+    after = Matcher(faq, encoder, fused_calibration(), exact_max=exact_max, previous=before)
+    assert sorted(encoder.texts) == ["parking for bikes", "pw reset on my phone"]
+    fresh = Matcher(faq, ConceptEncoder(), fused_calibration(), exact_max=exact_max)
+    for question in [*QUESTIONS, "pw reset on my phone", "parking for bikes", f"{project(5)} status notes"]:
+        got, want = after.match(question), fresh.match(question)
+        assert (got.method, got.entry, got.phrasing) == (want.method, want.entry, want.phrasing), question
+        assert got.score == pytest.approx(want.score, abs=1e-6)

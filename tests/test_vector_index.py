@@ -1,8 +1,11 @@
 """Nearest phrasings by encoding: the exact scan and the HNSW graph of a large FAQ."""
 
-import numpy as np
+from pathlib import Path
 
-from faqbot.matching.vector_index import VectorIndex
+import numpy as np
+import pytest
+
+from faqbot.matching.vector_index import VectorIndex, phrasing_keys
 
 
 def unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
@@ -10,9 +13,13 @@ def unit_rows(n: int, dim: int, seed: int) -> np.ndarray:
     return rows / np.linalg.norm(rows, axis=1, keepdims=True)
 
 
+def keys(n: int, start: int = 0) -> np.ndarray:
+    return phrasing_keys([f"phrasing {i}" for i in range(start, start + n)])
+
+
 def test_the_exact_scan_returns_the_k_nearest() -> None:
     vectors, queries = unit_rows(500, 16, 0), unit_rows(20, 16, 1)
-    index = VectorIndex(vectors)
+    index = VectorIndex(vectors, keys(500))
     assert not index.approximate and len(index) == 500
     for query in queries:
         assert set(index.nearest(query, 5)) == set(np.argsort(-(vectors @ query))[:5])
@@ -21,10 +28,64 @@ def test_the_exact_scan_returns_the_k_nearest() -> None:
 
 def test_the_graph_finds_the_nearest_and_keeps_the_vectors_exactly() -> None:
     vectors, queries = unit_rows(3000, 32, 2), unit_rows(200, 32, 3)
-    index = VectorIndex(vectors, ann_min=1000)
+    index = VectorIndex(vectors, keys(3000), ann_min=1000)
     assert index.approximate
     exact = (queries @ vectors.T).argmax(axis=1)
     found = [exact[i] in index.nearest(q, 16) for i, q in enumerate(queries)]
     assert np.mean(found) >= 0.97
     rows = np.array([5, 2999, 0, 5])
     assert np.array_equal(index.take(rows), vectors[rows]) and np.array_equal(index.matrix, vectors)
+
+
+def test_phrasing_keys_are_stable_and_distinct() -> None:
+    assert phrasing_keys(["vpn", "pw reset"]).tolist() == phrasing_keys(["vpn", "pw reset"]).tolist()
+    assert len(set(keys(10_000).tolist())) == 10_000
+
+
+@pytest.mark.parametrize("ann_min", [1000, 10**9])
+def test_an_edited_faq_reuses_what_it_had_and_encodes_only_the_rest(ann_min: int) -> None:
+    """Rows 0-99 removed, 3000-3199 added: only those 200 are encoded; the copied graph (or
+    the gathered matrix) answers as one built anew, and the old index, still serving, is untouched."""
+    vectors = unit_rows(3200, 32, 4)
+    old = VectorIndex(vectors[:3000], keys(3000), ann_min=ann_min)
+    asked: list[int] = []
+
+    def encode(rows: np.ndarray) -> np.ndarray:
+        asked.extend(rows.tolist())
+        return vectors[100:][rows]
+
+    new = old.updated(keys(3100, start=100), encode, ann_min=ann_min)
+    assert asked == list(range(2900, 3100)) and new.approximate == (ann_min == 1000)
+    assert len(new) == 3100 and len(old) == 3000
+    assert np.array_equal(new.matrix, vectors[100:]) and np.array_equal(old.matrix, vectors[:3000])
+    queries = unit_rows(100, 32, 5)
+    exact = (queries @ vectors[100:].T).argmax(axis=1)
+    assert np.mean([exact[i] in new.nearest(q, 16) for i, q in enumerate(queries)]) >= 0.97
+    assert new.contains(keys(200, start=0)).tolist() == [False] * 100 + [True] * 100
+
+
+def test_the_graph_is_kept_in_the_cache_and_changed_to_an_edited_faq(tmp_path: Path) -> None:
+    vectors = unit_rows(3200, 32, 6)
+    file = tmp_path / "graph.usearch"
+    VectorIndex(vectors[:3000], keys(3000), ann_min=1000, graph_file=file)
+    assert file.is_file()
+    again = VectorIndex(vectors[100:], keys(3100, start=100), ann_min=1000, graph_file=file)  # a restart after edits
+    assert again.approximate and np.array_equal(again.matrix, vectors[100:])
+    from usearch.index import Index
+
+    kept = Index(ndim=32, metric="ip")
+    kept.load(str(file))
+    assert sorted(np.asarray(kept.keys).tolist()) == sorted(keys(3100, start=100).tolist())  # written back changed
+    file.write_bytes(b"not a graph")
+    rebuilt = VectorIndex(vectors[:3000], keys(3000), ann_min=1000, graph_file=file)
+    assert rebuilt.approximate and np.array_equal(rebuilt.take(np.array([7])), vectors[7:8])
+
+
+def test_a_graph_built_in_the_background_answers_from_the_start(tmp_path: Path) -> None:
+    vectors, queries = unit_rows(5000, 32, 7), unit_rows(50, 32, 8)
+    index = VectorIndex(vectors, keys(5000), ann_min=1000, background=True)
+    exact = (queries @ vectors.T).argmax(axis=1)
+    early = [exact[i] in index.nearest(q, 16) for i, q in enumerate(queries)]  # scanning, or the graph if ready
+    assert index.ready.wait(60) and index.approximate
+    late = [exact[i] in index.nearest(q, 16) for i, q in enumerate(queries)]
+    assert np.mean(early) >= 0.97 and np.mean(late) >= 0.97

@@ -20,9 +20,12 @@ FAQ's warnings.
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
+import logging
 import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,9 +36,12 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from faqbot.faq.schema import ENTRY_KEYS, TOP_LEVEL_KEYS, Entry, EntrySchema, Faq, FaqError, Problem
+from faqbot.matching import normalize as normalizer
 from faqbot.matching.normalize import normalize
 
 YAML_SUFFIXES = (".yaml", ".yml")  # in any case: ".YAML" too
+log = logging.getLogger(__name__)
+_NORMALIZER = Path(normalizer.__file__).read_bytes()  # part of a parsed file's cache name
 
 
 @dataclass(frozen=True)
@@ -46,16 +52,26 @@ class _Located:
     path: str
     line: int
     phrasing_lines: tuple[int, ...]
+    normalized: tuple[str, ...]  # the phrasings as matched: cross-entry checks compare these
 
 
-def load_faq(path: str | Path) -> Faq:
-    """Load one YAML file, or every YAML file under a folder, merged; raise FaqError."""
+def load_faq(path: str | Path, previous: Faq | None = None, cache: Path | None = None) -> Faq:
+    """Load one YAML file, or every YAML file under a folder, merged; raise FaqError.
+
+    `previous`: the FAQ loaded from this path before; its files that have not changed since
+    (same path, inode, size and time) are not parsed again. `cache`: a folder where valid
+    files are kept parsed, by content, so a restart does not parse them again either."""
     problems: list[Problem] = []
     warnings: list[Problem] = []
     files = faq_files(Path(path), problems, warnings)
-    fast = None if problems else _load_fast(files)
+    parsed_before = previous.files if previous is not None else {}
+    kept = _ParsedFiles(cache) if cache else None
+    fast = None if problems else _load_fast(files, parsed_before, kept)
     if fast is not None:
-        return Faq(tuple(item.entry for item in fast), tuple(warnings))
+        located, parsed = fast
+        if kept is not None and previous is None:  # a start: what this FAQ does not use goes
+            kept.prune()
+        return Faq(tuple(item.entry for item in located), tuple(warnings), parsed, _normalized(located))
     located: list[_Located] = []
     for file in files:
         located.extend(_load_file(file, problems))
@@ -64,7 +80,7 @@ def load_faq(path: str | Path) -> Faq:
     problems.extend(_cross_entry_problems(located))
     if problems:
         raise FaqError(sorted(problems, key=lambda p: (p.path, p.line)))
-    return Faq(tuple(item.entry for item in located), tuple(warnings))
+    return Faq(tuple(item.entry for item in located), tuple(warnings), normalized=_normalized(located))
 
 
 class _Yaml12Loader(yaml.CSafeLoader):
@@ -86,23 +102,77 @@ for _tag, _pattern, _first in (
     _Yaml12Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
 
 
-def _load_fast(files: list[Path]) -> list[_Located] | None:
-    """Every file's entries through libyaml, or None when anything needs the careful path."""
+def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
+               kept: _ParsedFiles | None) -> tuple[list[_Located], dict[tuple, Any]] | None:
+    """Every file's entries through libyaml (or `parsed` before, or `kept` on disk), and each
+    file's by its identity; None when anything needs the careful path."""
     located: list[_Located] = []
+    seen = {}
     for file in files:
-        entries = _load_file_fast(file)
+        try:
+            stat = file.stat()
+        except OSError:
+            return None
+        identity = (str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        entries = parsed.get(identity) or (kept.load(file) if kept else _load_file_fast(file))
         if not entries:
             return None
+        seen[identity] = entries
         located.extend(entries)
     if next(_cross_entry_problems(located), None) is not None:
         return None
-    return located
+    return located, seen
 
 
-def _load_file_fast(file: Path) -> list[_Located] | None:
+class _ParsedFiles:
+    """Valid FAQ files kept parsed in a cache folder, one JSON file each, named by a hash of
+    the file's bytes and of the normaliser's code (a new normaliser reads every file again)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.used: set[str] = set()
+
+    def load(self, file: Path) -> list[_Located] | None:
+        try:
+            data = file.read_bytes()
+        except OSError:
+            return None
+        kept = self.folder / f"faq-{hashlib.sha256(_NORMALIZER + data).hexdigest()[:32]}.json"
+        self.used.add(kept.name)
+        try:
+            rows = json.loads(kept.read_text(encoding="utf-8"))
+            return [_Located(Entry(id, question, answer, tuple(alternates), tuple(tags), f"{file}:{line}"), str(file),
+                             line, tuple(lines), tuple(normalized))
+                    for id, question, answer, alternates, tags, line, lines, normalized in rows]
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, TypeError) as exc:  # truncated, another format: parse the file again
+            log.warning("parsed FAQ cache %s is unreadable (%s); parsing %s again", kept, exc, file)
+        located = _load_file_fast(file, data)
+        if located:
+            rows = [[i.entry.id, i.entry.question, i.entry.answer, i.entry.alternates, i.entry.tags, i.line,
+                     i.phrasing_lines, i.normalized] for i in located]
+            tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                tmp.write_text(json.dumps(rows), encoding="utf-8")
+                os.replace(tmp, kept)
+            except OSError as exc:  # a full disk: the next start parses it again
+                log.warning("cannot keep %s parsed in %s (%s)", file, self.folder, exc)
+                tmp.unlink(missing_ok=True)
+        return located
+
+    def prune(self) -> None:
+        """Delete the parsed files this load did not use (older versions of the FAQ's files)."""
+        for old in self.folder.glob("faq-*.json"):
+            if old.name not in self.used:
+                old.unlink(missing_ok=True)
+
+
+def _load_file_fast(file: Path, data: bytes | None = None) -> list[_Located] | None:
     """A file's entries with their lines, or None at the first sign of a problem."""
     try:
-        loader = _Yaml12Loader(file.read_text(encoding="utf-8"))
+        loader = _Yaml12Loader((file.read_bytes() if data is None else data).decode("utf-8"))
         try:
             root = loader.get_single_node()
             if root is None or not isinstance(root, yaml.MappingNode) or _duplicate_keys(root):
@@ -131,7 +201,8 @@ def _load_file_fast(file: Path) -> list[_Located] | None:
         alternates = keys["alternates"][1].value if "alternates" in keys else []
         entry = Entry(id=data.id, question=data.question, answer=data.answer, alternates=tuple(data.alternates),
                       tags=tuple(data.tags), source=f"{file}:{line}")
-        out.append(_Located(entry, str(file), line, (question_line, *(a.start_mark.line + 1 for a in alternates))))
+        lines = (question_line, *(a.start_mark.line + 1 for a in alternates))
+        out.append(_Located(entry, str(file), line, lines, tuple(normalize(p) for p in entry.phrasings)))
     return out
 
 
@@ -141,6 +212,10 @@ def _duplicate_keys(node: yaml.Node) -> bool:
         return False
     own = [k.value for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge"]
     return len(own) != len(set(own))
+
+
+def _normalized(located: list[_Located]) -> tuple[str, ...]:
+    return tuple(text for item in located for text in item.normalized)
 
 
 def _is_yaml(name: str) -> bool:
@@ -270,7 +345,7 @@ def _parse_entry(file: Path, number: int, item: Any, line: int, problems: list[P
     question_line = _key_line(item, "question", line)
     alternates = item.get("alternates")
     alternate_lines = [_item_line(alternates, i, question_line) for i in range(len(data.alternates))]
-    return _Located(entry, str(file), line, (question_line, *alternate_lines))
+    return _Located(entry, str(file), line, (question_line, *alternate_lines), tuple(normalize(p) for p in entry.phrasings))
 
 
 def _key_line(mapping: Any, key: str, default: int) -> int:
@@ -360,8 +435,7 @@ def _cross_entry_problems(located: list[_Located]) -> Iterator[Problem]:
             yield Problem(item.path, item.line, message, entry.id)
             continue
         first_id[entry.id] = entry
-        for phrasing, line in zip(entry.phrasings, item.phrasing_lines):
-            key = normalize(phrasing)
+        for phrasing, key, line in zip(entry.phrasings, item.normalized, item.phrasing_lines):
             if not key:
                 yield Problem(item.path, line, f"phrasing {phrasing!r} has no words to match", entry.id)
             elif key not in owner:

@@ -4,7 +4,7 @@ Each change is validated first; only a valid FAQ replaces the one being served, 
 broken edit never takes the bot down: the last good FAQ stays, and the problems (file and
 line) go to the log and to whoever `on_problems` tells. Every process runs its own watcher.
 
-The watcher polls: once a second it takes a fingerprint of the FAQ's files (where each
+The watcher polls: twice a second it takes a fingerprint of the FAQ's files (where each
 path leads now, its inode, size and times). Events from the file system (inotify) miss
 what deployments do: a `current` symlink swapped to a new release, a Kubernetes ConfigMap
 swapping its `..data` link, the folder deleted and made again, network mounts that send
@@ -32,7 +32,7 @@ from faqbot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
 SHOWN_PROBLEMS = 20  # in a Slack message; the log has them all
-POLL_S = 1.0  # how often the watcher looks at the files
+POLL_S = 0.5  # how often the watcher looks at the files
 SETTLE_S = 0.3  # a change is read once the files have stopped changing for this long (editors save in steps)
 
 Mark = tuple[str, str, int, int, int]  # path, where it leads, inode, size, modification time
@@ -83,13 +83,14 @@ class FaqReloader:
         with self._lock:
             old = self._current()
             try:
-                faq = load_faq(self.path)
+                faq = load_faq(self.path, previous=old.faq, cache=self._index_cache)  # only changed files are parsed
                 for warning in faq.warnings:
                     log.warning("FAQ: %s", warning)
                 mark = self._calibration_mark()
                 changed = mark is not None and mark != self._calibration_seen  # a removed file changes nothing
                 calibration = self._read_calibration(old) if changed else old.calibration
-                self._replace(Matcher(faq, old.encoder, calibration, index_cache=self._index_cache))
+                # what the served matcher computed for unchanged phrasings is reused, so an edit costs what it changed
+                self._replace(Matcher(faq, old.encoder, calibration, index_cache=self._index_cache, previous=old))
                 if changed:
                     log.info("calibration reloaded from %s", self._calibration_path)
                 self._calibration_seen = mark

@@ -5,9 +5,10 @@ An entry's schema is strict (pydantic), so YAML's `yes`/`123` are never taken fo
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
@@ -55,6 +56,10 @@ class Faq:
 
     entries: tuple[Entry, ...]
     warnings: tuple[Problem, ...] = ()  # paths skipped (dangling or looping links, unreadable folders)
+    # each file read, by its identity (path, inode, size, time): a reload parses only changed files
+    files: Mapping[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
+    # every phrasing normalised (entry order), as validation compared them: the matcher reuses them
+    normalized: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def by_id(self) -> dict[str, Entry]:

@@ -11,7 +11,7 @@ Function words are removed first, so "how do i" does not make unrelated question
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -37,16 +37,18 @@ def content_words(normalized: str) -> str:
 class FuzzyIndex:
     """Guarded fuzzy scores of queries against a fixed list of normalised phrasings."""
 
-    def __init__(self, phrasings: Sequence[str]) -> None:
+    def __init__(self, phrasings: Sequence[str], known: Mapping[str, str] | None = None) -> None:
+        """`known`: phrasing -> its choice, from the index of the FAQ before an edit."""
+        known = known or {}
         # A phrasing made only of function words still needs something to compare.
-        self._choices = [content_words(p) or p for p in phrasings]
-        self._lengths = np.array([len(c) for c in self._choices], dtype=np.float64)
+        self.choices = [known.get(p) or content_words(p) or p for p in phrasings]
+        self._lengths = np.array([len(c) for c in self.choices], dtype=np.float64)
 
     def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None) -> np.ndarray:
         """(len(queries), len(rows)) similarities in [0, 1] with the phrasings `rows` (None: all);
         0 where a guard refuses, and only pairs the guards let through are compared."""
         prepared = [content_words(q) for q in queries]
-        rows = np.arange(len(self._choices)) if rows is None else rows
+        rows = np.arange(len(self.choices)) if rows is None else rows
         choice_lengths = self._lengths[rows]
         lengths = np.array([max(len(q), 1) for q in prepared], dtype=np.float64)[:, None]
         lopsided = np.maximum(lengths, choice_lengths) > MAX_LENGTH_RATIO * np.minimum(lengths, choice_lengths)
@@ -56,7 +58,7 @@ class FuzzyIndex:
         out = np.zeros((len(queries), len(rows)), dtype=np.float64)
         if len(compared):
             out[:, compared] = process.cdist(
-                prepared, [self._choices[rows[i]] for i in compared], scorer=fuzz.token_sort_ratio,
+                prepared, [self.choices[rows[i]] for i in compared], scorer=fuzz.token_sort_ratio,
                 dtype=np.uint8, workers=workers,
             ) / 100.0  # float64 keeps 90/100 == 0.9, so 0.9 admits a ratio of 90
         return np.where(allowed, out, 0.0)

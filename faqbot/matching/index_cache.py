@@ -1,8 +1,13 @@
-"""The FAQ's indexes kept on disk, so a restart does not rebuild them for an unchanged FAQ.
+"""The FAQ's indexes kept on disk, so a restart or an edit does not rebuild what it has.
 
-File names hash what the index depends on: the encoder's name (which hashes its weights)
-for encodings, the lexical index's version for n-grams, and the exact normalised
-phrasings, so any change to the model or the FAQ misses the cache by itself.
+- Encodings are content-addressed: one row per (model, phrasing key) in a SQLite file that
+  every process on the machine shares. An edit encodes only the phrasings it changed, and
+  rows that neither the FAQ now served nor the one before it uses are deleted.
+- The n-gram index depends on every phrasing (its IDF), so it is one file per FAQ version,
+  named by a hash of the phrasings; the newest `KEEP_VERSIONS` are kept, older ones deleted.
+
+Nothing here is needed to answer: a cache that is missing, corrupt, unreadable or on a full
+disk is logged and rebuilt or skipped, and the bot serves from memory.
 """
 
 from __future__ import annotations
@@ -10,9 +15,11 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +29,11 @@ from faqbot.matching.lexical import NGRAMS, LexicalIndex
 
 log = logging.getLogger(__name__)
 LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v2"
-
+ENCODINGS_FILE = "encodings.sqlite3"
+KEEP_VERSIONS = 2  # n-gram index files kept: the FAQ served, and the one before (another process may still use it)
+FEW_KEYS = 2000  # encodings looked up one by one (an edit); more: the model's rows read at once
+SCHEMA = ("CREATE TABLE IF NOT EXISTS encodings (model TEXT NOT NULL, key INTEGER NOT NULL, vector BLOB NOT NULL, "
+          "PRIMARY KEY (model, key)) WITHOUT ROWID")
 
 def cache_key(name: str, texts: Sequence[str]) -> str:
     digest = hashlib.sha256(name.encode("utf-8"))
@@ -31,29 +42,104 @@ def cache_key(name: str, texts: Sequence[str]) -> str:
     return digest.hexdigest()[:32]
 
 
-def cached_encode(encoder: Encoder, texts: Sequence[str], folder: Path | None) -> np.ndarray:
-    """encoder.encode(texts), read from `folder` when this model has encoded these texts before."""
-    def valid(arrays: dict[str, np.ndarray]) -> bool:
-        vectors = arrays["vectors"]
-        return vectors.shape == (len(texts), encoder.dim) and bool(np.isfinite(vectors).all())
+def cached_encode(encoder: Encoder, texts: Sequence[str], keys: np.ndarray, folder: Path | None,
+                  keep: np.ndarray | None = None) -> np.ndarray:
+    """encoder.encode(texts), each text's encoding read from `folder` when this model encoded
+    it before; new ones are stored. With `keep` (at start-up: every phrasing of the FAQ), rows
+    of this model whose key is not in it are deleted; an edit while running deletes nothing, so
+    the store holds at most the phrasings a process saw since it started."""
+    if folder is None:
+        return encoder.encode(texts) if len(texts) else np.zeros((0, encoder.dim), dtype=np.float32)
+    out = np.zeros((len(texts), encoder.dim), dtype=np.float32)
+    store = _EncodingStore(folder / ENCODINGS_FILE)
+    have, vectors = store.get(encoder.name, keys, encoder.dim)
+    out[have] = vectors
+    fresh = np.flatnonzero(~have)
+    if len(fresh):
+        out[fresh] = encoder.encode([texts[i] for i in fresh])
+    store.update(encoder.name, keys[fresh], out[fresh], keep)
+    return out
 
-    build = lambda: {"vectors": encoder.encode(texts)}  # noqa: E731
-    return _cached(folder, cache_key(encoder.name, texts), build, valid)["vectors"]
+
+class _EncodingStore:
+    """Encodings by (model, 64-bit phrasing key) in one SQLite file; WAL lets processes share it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = sqlite3.connect(self.path, timeout=30)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute(SCHEMA)
+        return connection
+
+    def get(self, model: str, keys: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
+        """(found mask over keys, the found rows' vectors); rows of another width or not finite are not found."""
+        try:
+            with closing(self._connect()) as connection:
+                if len(keys) > FEW_KEYS:  # most of a model's rows: one scan beats a lookup per key
+                    rows = connection.execute("SELECT key, vector FROM encodings WHERE model = ?", (model,)).fetchall()
+                else:
+                    rows = [row for k in keys.view(np.int64) for row in connection.execute(
+                        "SELECT key, vector FROM encodings WHERE model = ? AND key = ?", (model, int(k)))]
+        except (sqlite3.DatabaseError, OSError) as exc:  # not a database, locked for 30 s, no folder
+            self._broken(exc)
+            return np.zeros(len(keys), dtype=bool), np.zeros((0, dim), dtype=np.float32)
+        rows = [(k, v) for k, v in rows if len(v) == 4 * dim]
+        stored = np.array([k for k, _ in rows], dtype=np.int64).view(np.uint64)
+        vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), dim)
+        usable = np.isfinite(vectors).all(axis=1)
+        stored, vectors = stored[usable], vectors[usable]
+        order = np.argsort(stored)
+        at = np.minimum(np.searchsorted(stored[order], keys), max(len(stored) - 1, 0))
+        found = (stored[order][at] == keys) if len(stored) else np.zeros(len(keys), dtype=bool)
+        return found, vectors[order][at[found]]
+
+    def update(self, model: str, keys: np.ndarray, vectors: np.ndarray, keep: np.ndarray | None) -> None:
+        """Store new encodings; with `keep`, delete this model's rows whose key is not in it."""
+        if not len(keys) and keep is None:
+            return
+        try:
+            with closing(self._connect()) as connection, connection:
+                connection.executemany(
+                    "INSERT OR REPLACE INTO encodings (model, key, vector) VALUES (?, ?, ?)",
+                    [(model, int(k), v.tobytes()) for k, v in zip(keys.view(np.int64), vectors)])
+                if keep is None:
+                    return
+                connection.execute("CREATE TEMP TABLE keep (key INTEGER PRIMARY KEY)")
+                connection.executemany("INSERT OR IGNORE INTO keep VALUES (?)", [(int(k),) for k in keep.view(np.int64)])
+                gone = connection.execute(
+                    "DELETE FROM encodings WHERE model = ? AND key NOT IN (SELECT key FROM keep)", (model,)).rowcount
+            if gone:
+                log.info("index cache: deleted %d encodings no FAQ in use needs", gone)
+        except (sqlite3.DatabaseError, OSError) as exc:  # a full disk, a read-only folder, a corrupt file
+            self._broken(exc)
+
+    def _broken(self, exc: Exception) -> None:
+        log.warning("index cache %s is unusable (%s); encoding without it", self.path, exc)
+        if "not a database" in str(exc) or "malformed" in str(exc):
+            for suffix in ("", "-wal", "-shm"):  # a cache: start it again rather than fail on it forever
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
 
-def cached_lexical(texts: Sequence[str], folder: Path | None) -> LexicalIndex:
-    """The lexical index of `texts`, read from `folder` when these texts were indexed before."""
+def cached_lexical(texts: Sequence[str], folder: Path | None,
+                   build: Callable[[], LexicalIndex] | None = None) -> LexicalIndex:
+    """The lexical index of `texts`, read from `folder` when these texts were indexed before;
+    else `build()` (default: from scratch), stored there."""
     def valid(arrays: dict[str, np.ndarray]) -> bool:
         fields = LexicalIndex.__dataclass_fields__
         return all(k in arrays for k in fields) and len(arrays["row_ptr"]) == len(texts) + 1
 
-    build = lambda: LexicalIndex.build(texts).arrays()  # noqa: E731
-    return LexicalIndex.from_arrays(_cached(folder, cache_key(LEXICAL_VERSION, texts), build, valid))
+    make = build or (lambda: LexicalIndex.build(texts))
+    arrays = _cached(folder, cache_key(LEXICAL_VERSION, texts), lambda: make().arrays(), valid)
+    return LexicalIndex.from_arrays(arrays)
 
 
 def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndarray]],
             valid: Callable[[dict[str, np.ndarray]], bool]) -> dict[str, np.ndarray]:
-    """Arrays from `folder/key.npz`, or built (and stored there) when absent, unreadable or invalid."""
+    """Arrays from `folder/key.npz`, or built (and stored there) when absent, unreadable or
+    invalid; then only the newest KEEP_VERSIONS files stay."""
     if folder is None:
         return build()
     path = folder / f"{key}.npz"
@@ -61,6 +147,7 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
         with np.load(path, allow_pickle=False) as data:
             arrays = {k: data[k] for k in data.files}
         if valid(arrays):
+            os.utime(path)  # the newest again: pruning keeps it
             return arrays
         log.warning("index cache %s does not fit this FAQ; rebuilding", path)
     except FileNotFoundError:
@@ -74,8 +161,21 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz.tmp", delete=False) as tmp:
             np.savez(tmp, **arrays)
         os.replace(tmp.name, path)  # readers never see half a file
+        _prune(folder)
     except OSError as exc:  # a full disk, a read-only folder: serve from memory
         log.warning("cannot write the index cache in %s (%s); serving without it", folder, exc)
         if tmp is not None:
             Path(tmp.name).unlink(missing_ok=True)  # no half-written file left to fill the disk
     return arrays
+
+
+def _prune(folder: Path) -> None:
+    """Delete all but the newest KEEP_VERSIONS index files (one per FAQ version)."""
+    dated = []
+    for file in folder.glob("*.npz"):
+        try:
+            dated.append((file.stat().st_mtime_ns, file))
+        except FileNotFoundError:  # another process pruned it first
+            continue
+    for _, old in sorted(dated, reverse=True)[KEEP_VERSIONS:]:
+        old.unlink(missing_ok=True)

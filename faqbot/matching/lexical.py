@@ -62,6 +62,16 @@ def _grams(ids: np.ndarray, owner: np.ndarray, base: int) -> tuple[np.ndarray, n
 
 
 @dataclass(frozen=True)
+class Counted:
+    """N-grams counted in some texts: (row, term) pairs sorted by row, then term."""
+
+    vocabulary: np.ndarray  # (terms,) uint64 keys, sorted
+    rows: np.ndarray  # (pairs,) int64
+    terms: np.ndarray  # (pairs,) int64 into vocabulary
+    counts: np.ndarray  # (pairs,) uint8
+
+
+@dataclass(frozen=True)
 class QueryTerms:
     """One query's known n-grams: term columns (sorted) and their L2-normalised TF-IDF weights."""
 
@@ -89,18 +99,53 @@ class LexicalIndex:
         return len(self.row_ptr) - 1
 
     @classmethod
-    def build(cls, phrasings: Sequence[str]) -> LexicalIndex:
-        """Fit vocabulary and IDF (smoothed, as scikit-learn's default) on normalised phrasings."""
+    def build(cls, phrasings: Sequence[str], previous: LexicalIndex | None = None,
+              previous_rows: np.ndarray | None = None) -> LexicalIndex:
+        """Fit vocabulary and IDF (smoothed, as scikit-learn's default) on normalised phrasings.
+
+        `previous_rows[i]`: the row of phrasings[i] in `previous` (-1: new), whose counted
+        n-grams are reused, so an edit of a 100k-phrasing FAQ counts only what changed."""
+        if previous is not None and previous_rows is not None:
+            fresh = np.flatnonzero(previous_rows < 0)
+            ids, owner, _ = _char_ids([phrasings[i] for i in fresh], previous.alphabet)
+            if not (ids < 0).any():  # no character the old alphabet lacks: its keys still apply
+                return cls._update(previous, previous_rows, fresh, _counted(ids, owner, previous.alphabet))
         ids, owner, alphabet = _char_ids(phrasings, None)
-        rows, keys = _grams(ids, owner, min(len(alphabet), MAX_CHARS) + 1)
-        vocabulary = np.unique(keys)  # sorting without return_inverse: several times faster
-        terms = np.searchsorted(vocabulary, keys)
-        pairs, counts = np.unique(rows * len(vocabulary) + terms, return_counts=True)  # sorted by row, then term
-        rows, terms = pairs // len(vocabulary), pairs % len(vocabulary)
-        n = len(phrasings)
+        counted = _counted(ids, owner, alphabet)
+        return cls._assemble(alphabet, counted.vocabulary, counted.rows, counted.terms, counted.counts, len(phrasings))
+
+    @classmethod
+    def _update(cls, previous: LexicalIndex, previous_rows: np.ndarray, fresh: np.ndarray,
+                counted: Counted) -> LexicalIndex:
+        """The index of the new phrasings: kept rows copied from `previous`, fresh ones counted."""
+        keys, local_rows, counts = counted.vocabulary[counted.terms], counted.rows, counted.counts
+        kept = previous_rows >= 0
+        old = previous_rows[kept]
+        lengths = np.zeros(len(previous_rows), dtype=np.int64)
+        lengths[kept] = previous.row_ptr[old + 1] - previous.row_ptr[old]
+        lengths[fresh] = np.bincount(local_rows, minlength=len(fresh))
+        # one pool: the previous rows' n-grams, then the fresh ones; every new row is a slice of it
+        starts = np.zeros(len(previous_rows), dtype=np.int64)
+        starts[kept] = previous.row_ptr[old]
+        starts[fresh] = len(previous.row_terms) + np.concatenate([[0], np.cumsum(lengths[fresh])[:-1]])
+        picks = ranges(starts, lengths)
+        from_old = picks < len(previous.row_terms)
+        old_terms = previous.row_terms[picks[from_old]]
+        used = np.bincount(old_terms, minlength=len(previous.keys)) > 0
+        vocabulary = np.union1d(previous.keys[used], keys)
+        terms = np.empty(len(picks), dtype=np.int64)  # old term ids mapped through the keys, not per n-gram
+        terms[from_old] = np.searchsorted(vocabulary, previous.keys)[old_terms]
+        terms[~from_old] = np.searchsorted(vocabulary, keys)[picks[~from_old] - len(previous.row_terms)]
+        pool_counts = np.concatenate([previous.row_counts, counts])[picks]
+        rows = np.repeat(np.arange(len(previous_rows)), lengths)
+        return cls._assemble(previous.alphabet, vocabulary, rows, terms, pool_counts, len(previous_rows))
+
+    @classmethod
+    def _assemble(cls, alphabet: np.ndarray, vocabulary: np.ndarray, rows: np.ndarray, terms: np.ndarray,
+                  counts: np.ndarray, n: int) -> LexicalIndex:
+        """The index from every (row, term, count), sorted by row, then term."""
         df = np.bincount(terms, minlength=len(vocabulary))
         idf = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
-        counts = np.minimum(counts, 255).astype(np.uint8)
         values = _tf(counts) * idf[terms]
         norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=n)).astype(np.float32)
         values /= np.where(norms > 0, norms, 1.0)[rows]
@@ -180,8 +225,21 @@ class LexicalIndex:
         return cls(**{name: arrays[name] for name in cls.__dataclass_fields__})
 
 
+def _counted(ids: np.ndarray, owner: np.ndarray, alphabet: np.ndarray) -> Counted:
+    """Each text's distinct n-grams and their counts, sorted by text, then key."""
+    rows, keys = _grams(ids, owner, min(len(alphabet), MAX_CHARS) + 1)
+    vocabulary = np.unique(keys)  # sorting keys, then (row, term) as one int64: faster than a lexsort
+    pairs, counts = np.unique(rows * len(vocabulary) + np.searchsorted(vocabulary, keys), return_counts=True)
+    return Counted(vocabulary, pairs // len(vocabulary), pairs % len(vocabulary), np.minimum(counts, 255).astype(np.uint8))
+
+
+_TF = (1.0 + np.log(np.maximum(np.arange(256), 1))).astype(np.float32)  # by count (0 never occurs)
+
+
 def _tf(counts: np.ndarray) -> np.ndarray:
-    """Sublinear term frequency, 1 + log(count), as float32."""
+    """Sublinear term frequency, 1 + log(count), as float32; a table lookup for uint8 counts."""
+    if counts.dtype == np.uint8:
+        return _TF[counts]
     return 1.0 + np.log(counts.astype(np.float32))
 
 

@@ -25,10 +25,10 @@ from faqbot.matching.decision import METHODS, NONE, SEMANTIC, Calibration, Score
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import FuzzyIndex
 from faqbot.matching.index_cache import cached_encode, cached_lexical
-from faqbot.matching.lexical import ranges
+from faqbot.matching.lexical import LexicalIndex, ranges
 from faqbot.matching.normalize import normalize
 from faqbot.matching.small_talk import small_talk
-from faqbot.matching.vector_index import VectorIndex
+from faqbot.matching.vector_index import VectorIndex, phrasing_keys
 
 SUGGESTIONS = 3
 EXACT_MAX = 5_000  # phrasings scored for every question; above, only candidates
@@ -66,8 +66,13 @@ class Matcher:
 
     def __init__(
         self, faq: Faq, encoder: Encoder | None = None, calibration: Calibration | None = None,
-        index_cache: Path | None = None, exact_max: int = EXACT_MAX,
+        index_cache: Path | None = None, exact_max: int = EXACT_MAX, previous: Matcher | None = None,
+        background: bool = False,
     ) -> None:
+        """`previous`: the matcher of the FAQ before an edit, with the same encoder; what it
+        computed for unchanged phrasings is reused, so an edit costs what it changed.
+        `background`: a large FAQ's HNSW graph is built in a thread, every phrasing scanned
+        until it is ready (the served app: answering starts at once)."""
         self.faq = faq
         self.encoder = encoder
         self.calibration = calibration or Calibration()
@@ -76,13 +81,32 @@ class Matcher:
         self.owner = np.array([i for i, _ in phrasings], dtype=np.intp)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
         self._starts = np.searchsorted(self.owner, np.arange(len(faq.entries)))
-        self.normalized = [normalize(p) for p in self.phrasings]
-        self._fuzzy = FuzzyIndex(self.normalized)
-        self._lexical = cached_lexical(self.normalized, index_cache)
-        # (phrasings, dim), read from the on-disk cache when the model and FAQ are unchanged
+        if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
+            self.normalized = list(faq.normalized)  # as loading validated them
+        else:
+            self.normalized = [normalize(p) for p in self.phrasings]
+        self.keys = phrasing_keys(self.normalized)
+        choices = dict(zip(previous.normalized, previous._fuzzy.choices)) if previous else {}
+        self._fuzzy = FuzzyIndex(self.normalized, choices)
+        lexical = None
+        if previous is not None:
+            rows = {text: i for i, text in enumerate(previous.normalized)}
+            before = np.array([rows.get(text, -1) for text in self.normalized], dtype=np.int64)
+            lexical = lambda: LexicalIndex.build(self.normalized, previous._lexical, before)  # noqa: E731
+        self._lexical = cached_lexical(self.normalized, index_cache, lexical)
         self._vectors = None
         if encoder is not None:
-            self._vectors = VectorIndex(cached_encode(encoder, self.normalized, index_cache))
+            keep = None if previous is not None else self.keys  # start-up: the cache keeps this FAQ's only
+
+            def encode(rows: np.ndarray) -> np.ndarray:  # from the index cache, or by the encoder
+                return cached_encode(encoder, [self.normalized[i] for i in rows], self.keys[rows], index_cache, keep)
+
+            if previous is not None and previous.encoder is encoder and previous._vectors is not None:
+                self._vectors = previous._vectors.updated(self.keys, encode)
+            else:
+                graph_file = index_cache / f"graph-{encoder.name}.usearch" if index_cache is not None else None
+                self._vectors = VectorIndex(encode(np.arange(len(self.keys))), self.keys, graph_file=graph_file,
+                                            background=background)
         self._all = np.arange(len(self.phrasings))
         self.exact_max = exact_max
 
