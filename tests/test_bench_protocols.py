@@ -46,3 +46,18 @@ def test_scale_set_size(tmp_path: Path) -> None:
     faq, queries = written(scale(SHARED_DATA), tmp_path)
     assert len(faq) == 1000 and sum(len(e.phrasings) for e in faq.entries) == 5000
     assert len(queries) == 5000
+
+
+def test_the_scale_protocol_grows_by_prefixes_of_valid_faqs(tmp_path: Path) -> None:
+    from bench.scale import OFF_DOMAIN, PARTS, protocols, write_parts
+
+    small, large = protocols(SHARED_DATA, sizes=(250, 1000))
+    assert large.entries[: len(small.entries)] == small.entries and small.queries == large.queries
+    faq, queries = written(large, tmp_path)
+    assert sum(len(e.phrasings) for e in faq.entries) == 1000 and len(faq) == 200
+    assert len(queries) == 300 + OFF_DOMAIN and all(q.faq_id is None for q in queries)  # nothing to find
+    phrasings = {p for e in faq.entries for p in e.phrasings}
+    assert not phrasings & {q.text for q in queries}  # held out
+    parts = write_parts(large, tmp_path / large.name)
+    assert len(list(parts.glob("*.yaml"))) == PARTS  # a folder of 100 valid files, the same FAQ
+    assert [e.id for e in load_faq(parts).entries] == [e.id for e in faq.entries]
