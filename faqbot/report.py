@@ -97,23 +97,24 @@ class Stats:
 
 
 def stats(store: Store, since: datetime) -> Stats:
-    questions = store.questions(since)
-    feedback = store.feedback(since)
-    method = [q.method if q.answered else "none" for q in questions]
-    unhelpful = Counter(f.entry_id for f in feedback if not f.helpful)
+    """The period's usage, from counts the database makes."""
+    usage = store.usage(since, TOP)
     daily: dict[date, Counter[str]] = defaultdict(Counter)
-    for q, m in zip(questions, method, strict=True):
-        daily[q.at.astimezone(UTC).date()][m] += 1
-    for f in feedback:
-        daily[f.at.astimezone(UTC).date()]["helpful" if f.helpful else "not_helpful"] += 1
+    by_method: Counter[str] = Counter()
+    for day, method, count in usage.by_day:
+        daily[day][method] += count
+        by_method[method] += count
+    helpful: Counter[bool] = Counter()
+    for day, good, count in usage.feedback_by_day:
+        daily[day]["helpful" if good else "not_helpful"] += count
+        helpful[good] += count
     days = [
         Day(d, {m: c[m] for m in METHODS}, c["helpful"], c["not_helpful"]) for d, c in sorted(daily.items())
     ]
     return Stats(
-        since=since, questions=len(questions), by_method={m: method.count(m) for m in METHODS},
-        helpful=sum(f.helpful for f in feedback), not_helpful=sum(not f.helpful for f in feedback),
-        top_entries=Counter(q.entry_id for q in questions if q.answered and q.entry_id).most_common(TOP),
-        most_unhelpful=unhelpful.most_common(TOP), days=days,
+        since=since, questions=sum(by_method.values()), by_method={m: by_method[m] for m in METHODS},
+        helpful=helpful[True], not_helpful=helpful[False], top_entries=usage.top_entries,
+        most_unhelpful=usage.most_unhelpful, days=days,
     )
 
 

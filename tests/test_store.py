@@ -2,7 +2,7 @@
 
 import multiprocessing
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -165,3 +165,22 @@ def test_an_unreachable_database_is_a_clear_error_without_the_password() -> None
     with pytest.raises(DatabaseError, match="cannot prepare the database") as error:
         SqlStore.open("postgres://faqbot:hunter2@127.0.0.1:1/faqbot")
     assert "hunter2" not in str(error.value)
+
+
+def test_usage_is_counted_by_the_database_per_utc_day(database_url: str) -> None:
+    """Rows per (day, method) and per entry, not per question; days are UTC days even for
+    a time written in another zone (23:30 in New York is the next day in UTC)."""
+    store = SqlStore.open(database_url)
+    new_york = timezone(timedelta(hours=-5))
+    late = datetime(2026, 3, 2, 23, 30, tzinfo=new_york)  # 2026-03-03 04:30 UTC
+    for i, (entry, answered) in enumerate([("vpn", True), ("vpn", True), ("pto", True), (None, False), ("pto", False)]):
+        store.record_question(Question(normalized=f"q{i}", surface="dm", user="U1", entry_id=entry, score=0.5,
+                                       method="semantic" if entry else "none", answered=answered, at=late))
+    store.record_question(Question(normalized="old", surface="dm", user="U1", entry_id="vpn", score=0.5,
+                                   method="fuzzy", answered=True, at=late - timedelta(days=40)))
+    store.record_feedback(Feedback("q0", "pto", "U2", False, at=late))
+    store.record_feedback(Feedback("q1", "vpn", "U2", True, at=late))
+    usage = store.usage(late - timedelta(days=7), top=1)
+    assert sorted(usage.by_day) == [(date(2026, 3, 3), "none", 2), (date(2026, 3, 3), "semantic", 3)]
+    assert sorted(usage.feedback_by_day) == [(date(2026, 3, 3), False, 1), (date(2026, 3, 3), True, 1)]
+    assert usage.top_entries == [("vpn", 2)] and usage.most_unhelpful == [("pto", 1)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Protocol
 from uuid import uuid4
 
@@ -64,6 +64,16 @@ class Choice:
     at: datetime = field(default_factory=_now)
 
 
+@dataclass(frozen=True)
+class Usage:
+    """Counts over a period, computed by the database (a year of records is never loaded)."""
+
+    by_day: list[tuple[date, str, int]]  # (UTC day, method or "none" when not answered, questions)
+    feedback_by_day: list[tuple[date, bool, int]]  # (UTC day, helpful, clicks)
+    top_entries: list[tuple[str, int]]  # (entry id, answers), most first, then by id
+    most_unhelpful: list[tuple[str, int]]  # (entry id, 👎), most first, then by id
+
+
 class Store(Protocol):
     """Where interactions are recorded; implementations must be safe across threads."""
 
@@ -82,6 +92,10 @@ class Store(Protocol):
     def feedback(self, since: datetime) -> list[Feedback]: ...
 
     def choices(self, since: datetime) -> list[Choice]: ...
+
+    def usage(self, since: datetime, top: int) -> Usage:
+        """What `/faq stats` shows, counted by the database; `top` entries in each ranking."""
+        ...
 
     def delete_before(self, cutoff: datetime) -> int:
         """Retention: forget records older than `cutoff`; returns how many went."""
@@ -126,6 +140,9 @@ class ResilientStore:
 
     def choices(self, since: datetime) -> list[Choice]:
         return self.inner.choices(since)
+
+    def usage(self, since: datetime, top: int) -> Usage:
+        return self.inner.usage(since, top)
 
     def delete_before(self, cutoff: datetime) -> int:
         return self.inner.delete_before(cutoff)

@@ -10,18 +10,18 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, delete, event, select, text
+from sqlalchemy import Column, Connection, Engine, case, create_engine, delete, event, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from faqbot.store import tables
-from faqbot.store.interface import CLAIM_TTL_S, Choice, Feedback, Question
+from faqbot.store.interface import CLAIM_TTL_S, Choice, Feedback, Question, Usage
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -115,6 +115,11 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _date(value: date | str) -> date:
+    """SQLite's date() gives text, PostgreSQL's a date."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 class SqlStore:
     """The Store on SQLAlchemy; safe across threads and processes."""
 
@@ -195,6 +200,32 @@ class SqlStore:
         with self.engine.connect() as connection:
             rows = connection.execute(select(tables.choices).where(c.at >= _utc(since)).order_by(c.at)).mappings()
             return [Choice(r["question_id"], r["entry_id"], r["user_hash"], _utc(r["at"])) for r in rows]
+
+    def usage(self, since: datetime, top: int) -> Usage:
+        """Grouped and counted in SQL: rows per day and method, never per question."""
+        q, f = tables.questions.c, tables.feedback.c
+        method = case((q.answered, q.method), else_="none")
+        n = func.count().label("n")
+        asked, clicked = self._day(q.at), self._day(f.at)  # one expression each: PostgreSQL matches them by bind
+        with self.engine.connect() as connection:
+            by_day = connection.execute(select(asked, method, n).where(q.at >= _utc(since))
+                                        .group_by(asked, method)).all()
+            feedback_by_day = connection.execute(select(clicked, f.helpful, n).where(f.at >= _utc(since))
+                                                 .group_by(clicked, f.helpful)).all()
+            top_entries = connection.execute(
+                select(q.entry_id, n).where(q.at >= _utc(since), q.answered, q.entry_id.is_not(None))
+                .group_by(q.entry_id).order_by(n.desc(), q.entry_id).limit(top)).all()
+            unhelpful = connection.execute(
+                select(f.entry_id, n).where(f.at >= _utc(since), ~f.helpful)
+                .group_by(f.entry_id).order_by(n.desc(), f.entry_id).limit(top)).all()
+        return Usage([(_date(d), m, c) for d, m, c in by_day], [(_date(d), bool(h), c) for d, h, c in feedback_by_day],
+                     [(e, c) for e, c in top_entries], [(e, c) for e, c in unhelpful])
+
+    def _day(self, column: Column) -> Any:
+        """The UTC calendar day of a timestamp column, in this database's SQL."""
+        if self.engine.dialect.name == "postgresql":
+            return func.date(func.timezone(literal_column("'UTC'"), column))
+        return func.date(column)  # SQLite keeps timestamps in UTC already
 
     def delete_before(self, cutoff: datetime) -> int:
         """Retention: remove records older than `cutoff` and expired claims; returns rows removed."""
