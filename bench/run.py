@@ -181,7 +181,7 @@ def scale_results(log: Log) -> tuple[list[tuple[int, dict, dict]], dict]:
 def scale_lines(results: list[tuple[int, dict, dict]], edit: dict) -> list[str]:
     rows = []
     for size, cold, warm in results:
-        same = "exact path" if not cold["approximate"] and size <= 5000 else f"{cold['same_as_exact']:.2%}"
+        same = "exact path" if size <= 1000 else f"{cold['same_as_exact']:.2%}"
         rows.append(
             f"| {size:,} | {cold['start_s']:.1f} s ({cold['load_s']:.1f} s YAML) | {warm['start_s']:.1f} s"
             f" | {cold['graph_s']:.1f} s / {warm['graph_s']:.1f} s | {warm['rss_mb']:.0f} MB"

@@ -136,7 +136,7 @@ def measure(folder: Path, model: Path, cache: Path | None, compare: bool) -> Non
     from faqbot.faq.loading import load_faq
     from faqbot.matching.decision import Calibration
     from faqbot.matching.encoder import LstmEncoder
-    from faqbot.matching.matcher import Matcher
+    from faqbot.matching.matcher import EXACT_MAX, Matcher
 
     start = time.perf_counter()
     faq = load_faq(folder / "faq.yaml", cache=cache)
@@ -168,6 +168,13 @@ def measure(folder: Path, model: Path, cache: Path | None, compare: bool) -> Non
         same = sum(_decision(matcher.match(r["text"])) + _decision(matcher.match(r["text"], surface="channel")) == d
                    for r, d in zip(rows, decisions))
     off = len(unrelated)
+    from faqbot.matching.calibration import fit
+
+    t0 = time.perf_counter()
+    matcher.exact_max = EXACT_MAX
+    matcher.calibration = fit(matcher)  # what `faqbot calibrate` does, on this FAQ
+    calibrated = time.perf_counter() - t0
+    own = {surface: sum(matcher.match(t, surface=surface).answered for t in unrelated) for surface in ("direct", "channel")}
     print(json.dumps({
         "phrasings": len(matcher.phrasings), "entries": len(faq),
         "load_s": round(loaded - start, 2), "start_s": round(ready - start, 2), "graph_s": round(graph - start, 2),
@@ -176,6 +183,9 @@ def measure(folder: Path, model: Path, cache: Path | None, compare: bool) -> Non
         "ms_p50": round(float(np.percentile(times, 50)), 3), "ms_p99": round(float(np.percentile(times, 99)), 3),
         "off_domain": off, "off_domain_answered_direct": answered["off_domain"][0],
         "off_domain_answered_channel": answered["off_domain"][1],
+        "calibrate_s": round(calibrated, 1), "peak_rss_after_calibrate_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "calibration": {"direct": matcher.calibration.direct, "channel": matcher.calibration.channel},
+        "off_domain_answered_calibrated_direct": own["direct"], "off_domain_answered_calibrated_channel": own["channel"],
     }))
 
 

@@ -268,3 +268,22 @@ def test_a_fine_tuned_model_is_calibrated_on_the_phrasings_its_training_held_out
     assert {normalize(t) for t in asked.texts} == set(unseen)
     encoder.held_out_texts = frozenset(unseen[:5])  # too few to calibrate on: every phrasing is asked
     assert len(faq_side(matcher).texts) == len(everything.texts)
+
+
+@pytest.mark.parametrize("encoder", [LstmEncoder.load(BUNDLED_MODEL), None], ids=["bundled", "n-grams"])
+def test_a_large_faq_calibrates_on_candidates_as_a_small_one_on_everything(encoder, monkeypatch) -> None:
+    """The sample FAQ asked through the candidate path (as a 100k FAQ is) gives the same
+    questions and the same calibration, give or take a bar step; capped questions are spread."""
+    faq = load_faq(SAMPLE_FAQ)
+    everything, candidates = Matcher(faq, encoder), Matcher(faq, encoder, exact_max=0)
+    whole, sampled = faq_side(everything), faq_side(candidates)
+    assert sampled.texts == whole.texts and np.array_equal(sampled.gold, whole.gold)
+    assert sampled.columns is not None and sampled.columns.shape[1] < len(faq)
+    assert (sampled.entries(sampled.scores.best[0]) == whole.entries(whole.scores.best[0])).mean() >= 0.98
+    exact, approximate = fit(everything), fit(candidates)
+    assert exact.semantic_weight == approximate.semantic_weight
+    assert abs(exact.direct - approximate.direct) <= 0.02 and abs(exact.channel - approximate.channel) <= 0.02
+    monkeypatch.setattr("faqbot.matching.calibration.MAX_ASKED", 10)
+    capped = faq_side(candidates)
+    half = len(whole.texts) // 2  # the first half asks without itself, the second without its entry
+    assert len(capped.texts) == 20 and capped.texts[0] == whole.texts[0] and capped.texts[9] == whole.texts[half - 1]

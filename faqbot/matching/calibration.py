@@ -37,6 +37,7 @@ DIRECT_OUT_OF_SCOPE = 0.2
 CHANNEL_PRECISION = 0.9
 SEMANTIC_WEIGHTS = (0.5, 0.6, 0.7, 0.8)  # encoder shares of the fused score to choose from
 MIN_UNSEEN = 20  # held-out phrasings enough to calibrate on them alone
+MAX_ASKED = 4000  # phrasings asked in a large FAQ (every phrasing would take hours): evenly spread, fixed
 # Asking every phrasing against every other takes (phrasings)^2 scores: past this, only on request.
 MAX_PHRASINGS_AT_START = 2000
 BARS = np.round(np.arange(0.05, 1.0, 0.01), 2)  # candidate bars: coarse enough to be stable
@@ -44,11 +45,26 @@ BARS = np.round(np.arange(0.05, 1.0, 0.01), 2)  # candidate bars: coarse enough 
 
 @dataclass(frozen=True)
 class FaqSide:
-    """Questions made from the FAQ alone: their scores and gold entries (-1: out of scope)."""
+    """Questions made from the FAQ alone: their scores and gold entries (-1: out of scope).
+
+    In a large FAQ each question is scored against its candidates only: `columns[q, c]` is
+    the entry of score column c (-1: padding); otherwise column c is entry c."""
 
     texts: list[str]
     gold: np.ndarray
     scores: Scores
+    columns: np.ndarray | None = None
+
+    def entries(self, local: np.ndarray) -> np.ndarray:
+        """The entry of each question's column `local[q]`."""
+        return local if self.columns is None else self.columns[np.arange(len(local)), local]
+
+    def gold_columns(self) -> np.ndarray:
+        """The column of each question's gold entry; -1 when out of scope or not a candidate."""
+        if self.columns is None:
+            return self.gold
+        hit = (self.columns == self.gold[:, None]) & (self.gold[:, None] >= 0)
+        return np.where(hit.any(axis=1), hit.argmax(axis=1), -1)
 
 
 def faq_side(matcher: Matcher) -> FaqSide:
@@ -59,13 +75,16 @@ def faq_side(matcher: Matcher) -> FaqSide:
     entry), only those are asked.
     """
     normalized = matcher.normalized
-    by_phrasing = matcher.phrasing_scores(normalized, workers=-1)
     owner = matcher.owner
     eligible = np.bincount(owner)[owner] >= 2
     unseen = np.array([t in getattr(matcher.encoder, "held_out_texts", ()) for t in normalized], dtype=bool)
     if (eligible & unseen).sum() >= MIN_UNSEEN:
         eligible &= unseen
     asked = np.flatnonzero(eligible)
+    if not matcher.exact:
+        return _candidate_side(matcher, asked[np.unique(np.linspace(0, len(asked) - 1, MAX_ASKED).astype(int))]
+                               if len(asked) > MAX_ASKED else asked)
+    by_phrasing = matcher.phrasing_scores(normalized, workers=-1)
     itself = np.zeros((len(asked), len(owner)), dtype=bool)
     itself[np.arange(len(asked)), asked] = True
     own_entry = owner[asked][:, None] == owner[None, :]
@@ -77,6 +96,40 @@ def faq_side(matcher: Matcher) -> FaqSide:
     scores = Scores.concat([without(itself), without(own_entry)])
     texts = [matcher.phrasings[i] for i in asked]
     return FaqSide(texts * 2, np.concatenate([owner[asked], np.full(len(asked), -1)]), scores)
+
+
+def _candidate_side(matcher: Matcher, asked: np.ndarray) -> FaqSide:
+    """faq_side for a large FAQ: each asked phrasing scored against its candidates (as the
+    served path scores a question), with itself, then its whole entry, hidden. Memory grows
+    with the questions asked, not with the FAQ."""
+    owner = matcher.owner
+    found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per question: entries, encoder, n-gram maxima
+    for hide_entry in (False, True):
+        for i in asked:
+            rows, by_phrasing = matcher.candidates(matcher.normalized[i])
+            keep = owner[rows] != owner[i] if hide_entry else rows != i
+            rows = rows[keep]
+            entries, starts = matcher.groups(rows)
+
+            def maxima(signal: np.ndarray | None) -> np.ndarray | None:
+                if signal is None:
+                    return None
+                return np.maximum.reduceat(signal[0, keep], starts) if len(rows) else np.zeros(0)
+
+            found.append((entries, maxima(by_phrasing["semantic"]), maxima(by_phrasing["lexical"])))
+    width = max(1, *(len(e) for e, *_ in found))
+    columns = np.full((len(found), width), -1, dtype=np.intp)
+    semantic = np.full((len(found), width), -np.inf) if matcher.encoder is not None else None
+    lexical = np.full((len(found), width), -np.inf)
+    for q, (entries, sem, lex) in enumerate(found):
+        columns[q, : len(entries)] = entries
+        lexical[q, : len(entries)] = lex
+        if semantic is not None:
+            semantic[q, : len(entries)] = sem
+    scores = Scores(semantic, lexical, np.zeros_like(lexical), np.zeros(len(found), dtype=bool),
+                    weight=matcher.calibration.semantic_weight)
+    texts = [matcher.phrasings[i] for i in asked]
+    return FaqSide(texts * 2, np.concatenate([owner[asked], np.full(len(asked), -1)]), scores, columns)
 
 
 def fit(matcher: Matcher, direct_out_of_scope: float = DIRECT_OUT_OF_SCOPE,
@@ -92,7 +145,7 @@ def fit(matcher: Matcher, direct_out_of_scope: float = DIRECT_OUT_OF_SCOPE,
     if weight is None:
         weight = _semantic_weight(side) if matcher.encoder is not None else matcher.calibration.semantic_weight
     side = replace(side, scores=replace(side.scores, weight=weight))
-    top, _ = side.scores.best
+    top = side.entries(side.scores.best[0])
     right = (top == side.gold) & (side.gold >= 0)
     if right.all() or not right.any():
         raise ValueError("the FAQ's alternates are all found, or none is: too few to learn a confidence from")
@@ -115,12 +168,12 @@ def _semantic_weight(side: FaqSide) -> float:
     """The encoder's share of the fused score that ranks the held-out alternates best (MRR);
     a fine-tuned encoder earns more than a zero-shot one. Ties keep the lower share."""
     in_scope = side.gold >= 0
-    gold = side.gold[in_scope]
+    gold = side.gold_columns()[in_scope]  # -1: the gold entry was not among the candidates
     best, chosen = -1.0, SEMANTIC_WEIGHTS[0]
     for weight in SEMANTIC_WEIGHTS:
         fused = replace(side.scores, weight=weight).fused[in_scope]
-        rank = 1 + (fused > fused[np.arange(len(gold)), gold][:, None]).sum(axis=1)
-        mrr = round(float((1.0 / rank).mean()), 4)
+        rank = 1 + (fused > fused[np.arange(len(gold)), np.maximum(gold, 0)][:, None]).sum(axis=1)
+        mrr = round(float(np.where(gold >= 0, 1.0 / rank, 0.0).mean()), 4)
         if mrr > best:
             best, chosen = mrr, weight
     return chosen

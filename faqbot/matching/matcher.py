@@ -31,7 +31,7 @@ from faqbot.matching.small_talk import small_talk
 from faqbot.matching.vector_index import VectorIndex, phrasing_keys
 
 SUGGESTIONS = 3
-EXACT_MAX = 5_000  # phrasings scored for every question; above, only candidates
+EXACT_MAX = 1_000  # phrasings scored for every question; above, only candidates
 CANDIDATES = 32  # phrasings from each of the encoder and the lexical index, before adding their entries' others
 
 
@@ -156,9 +156,9 @@ class Matcher:
         return {"semantic": semantic, "lexical": self._lexical.scores(normalized),
                 "fuzzy": self._fuzzy.scores(normalized, workers=workers)}
 
-    def _candidate_scores(self, normalized: str) -> tuple[tuple[np.ndarray, dict[str, np.ndarray | None]], Scores]:
-        """One query against its candidates only: (rows scored, their scores per signal) and
-        the entry-level scores, -inf (fuzzy: 0) for every entry that is not a candidate."""
+    def candidates(self, normalized: str) -> tuple[np.ndarray, dict[str, np.ndarray | None]]:
+        """One normalised query's candidate phrasings (every phrasing of each candidate entry,
+        grouped by entry) and their (1, rows) scores per signal."""
         terms = self._lexical.query_terms([normalized])[0]
         found = [self._lexical.candidates(terms, CANDIDATES)]
         vector = None
@@ -174,7 +174,13 @@ class Matcher:
             "lexical": self._lexical.row_scores(terms, rows)[None, :],
             "fuzzy": self._fuzzy.scores([normalized], rows=rows),
         }
-        local = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.intp)
+        return rows, by_phrasing
+
+    def _candidate_scores(self, normalized: str) -> tuple[tuple[np.ndarray, dict[str, np.ndarray | None]], Scores]:
+        """One query against its candidates only: (rows scored, their scores per signal) and
+        the entry-level scores, -inf (fuzzy: 0) for every entry that is not a candidate."""
+        rows, by_phrasing = self.candidates(normalized)
+        entries, local = self.groups(rows)
 
         def by_entry(m: np.ndarray | None, empty: float) -> np.ndarray | None:
             if m is None:
@@ -188,6 +194,14 @@ class Matcher:
                         by_entry(by_phrasing["fuzzy"], 0.0), np.array([not normalized]),
                         weight=self.calibration.semantic_weight)
         return (rows, by_phrasing), scores
+
+    def groups(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """For phrasings grouped by entry: (their entries, where each entry's group starts in rows)."""
+        if not len(rows):
+            return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+        owners = self.owner[rows]
+        starts = np.flatnonzero(np.concatenate([[True], owners[1:] != owners[:-1]]))
+        return owners[starts], starts
 
     def entry_scores(self, by_phrasing: dict[str, np.ndarray | None], normalized: list[str]) -> Scores:
         """Phrasing scores reduced to entries: an entry scores its best phrasing in each signal."""
