@@ -175,11 +175,12 @@ def scale_results(log: Log) -> tuple[list[tuple[int, dict, dict]], dict]:
         results.append((size, json.loads(cold), json.loads(warm)))
     edit, _ = log.run("bench.scale", "reload", f"build/bench/scale-{sizes[-1]}", "--cache",
                       f"build/bench/scale-{sizes[-1]}-cache")
-    return results, json.loads(edit)
+    home, _ = log.run("bench.scale", "home", f"build/bench/scale-{sizes[-1]}")
+    return results, json.loads(edit), json.loads(home)
 
 
-def scale_lines(results: list[tuple[int, dict, dict]], edit: dict) -> list[str]:
-    rows = []
+def scale_lines(results: list[tuple[int, dict, dict]], edit: dict, home: dict) -> list[str]:
+    rows, calibrated = [], []
     for size, cold, warm in results:
         same = "exact path" if size <= 1000 else f"{cold['same_as_exact']:.2%}"
         rows.append(
@@ -187,6 +188,11 @@ def scale_lines(results: list[tuple[int, dict, dict]], edit: dict) -> list[str]:
             f" | {cold['graph_s']:.1f} s / {warm['graph_s']:.1f} s | {warm['rss_mb']:.0f} MB"
             f" | {warm['ms_p50']:.2f} / {warm['ms_p99']:.2f} ms | {same}"
             f" | {warm['off_domain_answered_direct']} / {warm['off_domain_answered_channel']} of {warm['off_domain']} |")
+        calibrated.append(
+            f"| {size:,} | {cold['calibrate_s']:.1f} s | {cold['peak_rss_after_calibrate_mb']:.0f} MB"
+            f" | {cold['calibration']['direct']:.2f} / {cold['calibration']['channel']:.2f}"
+            f" | {cold['off_domain_answered_calibrated_direct']} / {cold['off_domain_answered_calibrated_channel']}"
+            f" of {cold['off_domain']} |")
     return [
         "## Scale: one FAQ from 250 to 100,000 phrasings",
         "",
@@ -208,6 +214,16 @@ def scale_lines(results: list[tuple[int, dict, dict]], edit: dict) -> list[str]:
         f" {edit['edit_served_s']} s after the file was written (the watcher polls twice a second); p99 per"
         f" message {edit['ms_p99_normal']:.1f} ms before, {edit['ms_p99_during_reload']:.1f} ms while reloading"
         f" ({edit['answered_during_reload']} messages).",
+        f"- The admin Home tab over {home['records']:,} recorded questions (a third unanswered): last week's stats"
+        f" and unanswered groups computed in {home['home_tab_s']:.2f} s ({home['groups']} groups of the newest"
+        " 2,000 unanswered).",
+        "",
+        "Each size calibrated on itself (what `faqbot calibrate` does: up to 4,000 phrasings asked, against their"
+        " candidates), then the unrelated questions asked again:",
+        "",
+        "| phrasings | calibrate | peak RSS of the process | direct / channel bar | unrelated answered (DM / channel) |",
+        "|---|---|---|---|---|",
+        *calibrated,
         "",
     ]
 

@@ -240,5 +240,45 @@ def reload(folder: Path, model: Path, cache: Path | None) -> None:
     }))
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--records", type=int, default=100_000, show_default=True)
+@click.option("--model", type=click.Path(path_type=Path), default=Path("faqbot/models/default"), show_default=True)
+def home(folder: Path, records: int, model: Path) -> None:
+    """What the admin Home tab computes (last week's stats and unanswered groups) over a store
+    of RECORDS questions (a third unanswered, the queries of FOLDER reworded); print JSON."""
+    import random
+    from datetime import UTC, datetime, timedelta
+
+    from faqbot.matching.encoder import LstmEncoder
+    from faqbot.report import DEFAULT_PERIOD, since, stats, unanswered_groups
+    from faqbot.store import tables
+    from faqbot.store.sql import SqlStore
+
+    with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
+        texts = [row["text"] for row in csv.DictReader(file)]
+    path = folder / "home-store.db"
+    path.unlink(missing_ok=True)
+    store = SqlStore.open(f"sqlite:///{path}")
+    rng, now = random.Random(0), datetime.now(UTC)
+    rows = []
+    for i in range(records):
+        answered = rng.random() > 1 / 3
+        rows.append({"id": f"q{i}", "at": now - timedelta(seconds=rng.randrange(7 * 86400)), "surface": "channel",
+                     "user_hash": f"u{i % 500}", "normalized": f"{texts[i % len(texts)].lower()} {i % 7}",
+                     "entry_id": "scale-00001" if answered else None, "score": 0.5,
+                     "method": "semantic" if answered else "none", "answered": answered})
+    with store.engine.begin() as connection:
+        connection.execute(tables.questions.insert(), rows)
+    encoder = LstmEncoder.load(model)
+    start = time.perf_counter()
+    period = since(DEFAULT_PERIOD)
+    usage, groups = stats(store, period), unanswered_groups(store, period, encoder)
+    seconds = time.perf_counter() - start
+    path.unlink(missing_ok=True)
+    print(json.dumps({"records": records, "questions_in_period": usage.questions, "groups": len(groups),
+                      "home_tab_s": round(seconds, 3)}))
+
+
 if __name__ == "__main__":
     cli()

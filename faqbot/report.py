@@ -25,6 +25,7 @@ TOP = 5
 GROUP_FUZZY = 0.8  # token-set ratio of content words at which two questions count as one, without an encoder
 GROUP_COSINE = 0.62  # encoder cosine at which two questions count as one (they would share an answer)
 EXAMPLES = 3
+MAX_GROUPED = 2000  # newest unanswered or 👎 questions grouped for the Home tab and reports
 _PERIOD = re.compile(r"^(\d+)([hdw])$")
 _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 
@@ -128,14 +129,17 @@ class Group:
     examples: list[str]  # distinct wordings, most frequent first
 
 
-def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, cosine: float = GROUP_COSINE) -> list[Group]:
+def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, cosine: float = GROUP_COSINE,
+                      limit: int = MAX_GROUPED) -> list[Group]:
     """Unanswered and 👎 questions grouped by similarity, most frequent group first.
 
     With an encoder, questions group at `cosine`; without one, by the fuzzy token-set ratio
-    (grouping, unlike answering, may pair a question with a longer one)."""
-    questions = {q.id: q for q in store.questions(since)}
-    disliked = {f.question_id for f in store.feedback(since) if not f.helpful}
-    asked = [q for q in questions.values() if q.normalized and (q.entry_id is None or q.id in disliked)]
+    (grouping, unlike answering, may pair a question with a longer one). Only the newest
+    `limit` such questions are grouped: the database selects them, and grouping costs
+    (questions x groups), so the admin Home tab opens in a second whatever was recorded."""
+    found = store.gaps(since, limit)[::-1]  # oldest first, as they were asked
+    asked = [q for q, _ in found]
+    disliked = {q.id for q, bad in found if bad}
     members = _group(asked, encoder, cosine)
     groups = []
     for indices in members:

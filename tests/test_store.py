@@ -184,3 +184,20 @@ def test_usage_is_counted_by_the_database_per_utc_day(database_url: str) -> None
     assert sorted(usage.by_day) == [(date(2026, 3, 3), "none", 2), (date(2026, 3, 3), "semantic", 3)]
     assert sorted(usage.feedback_by_day) == [(date(2026, 3, 3), False, 1), (date(2026, 3, 3), True, 1)]
     assert usage.top_entries == [("vpn", 2)] and usage.most_unhelpful == [("pto", 1)]
+
+
+def test_gaps_are_the_newest_unanswered_or_disliked_questions(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    now = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    rows = [("none-old", None, 5), ("vpn-liked", "vpn", 4), ("vpn-disliked", "vpn", 3), ("none-new", None, 2),
+            ("", None, 1), ("pto-answered", "pto", 0)]
+    for text, entry, hours_ago in rows:
+        store.record_question(Question(normalized=text, surface="dm", user="U1", entry_id=entry, score=0.5,
+                                       method="semantic" if entry else "none", answered=entry is not None,
+                                       id=text or "empty", at=now - timedelta(hours=hours_ago)))
+    store.record_feedback(Feedback("vpn-liked", "vpn", "U2", True, at=now))
+    store.record_feedback(Feedback("vpn-disliked", "vpn", "U2", False, at=now))
+    found = store.gaps(now - timedelta(days=1), limit=10)
+    assert [(q.normalized, bad) for q, bad in found] == [("none-new", False), ("vpn-disliked", True), ("none-old", False)]
+    assert [q.normalized for q, _ in store.gaps(now - timedelta(days=1), limit=2)] == ["none-new", "vpn-disliked"]
+    assert store.gaps(now - timedelta(hours=2, minutes=30), limit=10)[0][0].normalized == "none-new"

@@ -97,6 +97,10 @@ class Store(Protocol):
         """What `/faq stats` shows, counted by the database; `top` entries in each ranking."""
         ...
 
+    def gaps(self, since: datetime, limit: int) -> list[tuple[Question, bool]]:
+        """The newest `limit` questions with no entry, or answered and then 👎 (True), newest first."""
+        ...
+
     def delete_before(self, cutoff: datetime) -> int:
         """Retention: forget records older than `cutoff`; returns how many went."""
         ...
@@ -143,6 +147,9 @@ class ResilientStore:
 
     def usage(self, since: datetime, top: int) -> Usage:
         return self.inner.usage(since, top)
+
+    def gaps(self, since: datetime, limit: int) -> list[tuple[Question, bool]]:
+        return self.inner.gaps(since, limit)
 
     def delete_before(self, cutoff: datetime) -> int:
         return self.inner.delete_before(cutoff)

@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, Connection, Engine, case, create_engine, delete, event, func, literal_column, select, text
+from sqlalchemy import Column, Connection, Engine, case, create_engine, delete, event, exists, func, literal_column, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
@@ -115,6 +115,12 @@ def _utc(value: datetime) -> datetime:
     return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _question(row: Any) -> Question:
+    return Question(normalized=row["normalized"], surface=row["surface"], user=row["user_hash"],
+                    entry_id=row["entry_id"], score=row["score"], method=row["method"],
+                    answered=row["answered"], id=row["id"], at=_utc(row["at"]))
+
+
 def _date(value: date | str) -> date:
     """SQLite's date() gives text, PostgreSQL's a date."""
     return value if isinstance(value, date) else date.fromisoformat(value)
@@ -182,12 +188,17 @@ class SqlStore:
         q = tables.questions.c
         with self.engine.connect() as connection:
             rows = connection.execute(select(tables.questions).where(q.at >= _utc(since)).order_by(q.at)).mappings()
-            return [
-                Question(normalized=r["normalized"], surface=r["surface"], user=r["user_hash"],
-                         entry_id=r["entry_id"], score=r["score"], method=r["method"],
-                         answered=r["answered"], id=r["id"], at=_utc(r["at"]))
-                for r in rows
-            ]
+            return [_question(r) for r in rows]
+
+    def gaps(self, since: datetime, limit: int) -> list[tuple[Question, bool]]:
+        """Selected, ordered and cut by the database (an index on `at`), never all questions."""
+        q, f = tables.questions.c, tables.feedback.c
+        disliked = exists().where(f.question_id == q.id, ~f.helpful)
+        statement = (select(tables.questions, disliked.label("disliked"))
+                     .where(q.at >= _utc(since), q.normalized != "", q.entry_id.is_(None) | disliked)
+                     .order_by(q.at.desc(), q.id).limit(limit))
+        with self.engine.connect() as connection:
+            return [(_question(r), bool(r["disliked"])) for r in connection.execute(statement).mappings()]
 
     def feedback(self, since: datetime) -> list[Feedback]:
         f = tables.feedback.c
