@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -166,9 +167,10 @@ class VectorIndex:
         """Whether questions search the graph (scanning every row until it is built)."""
         return self._vectors is None
 
-    @property
+    @cached_property
     def matrix(self) -> np.ndarray:
-        """All the vectors, (n, dim); a copy out of the graph for a large FAQ (scoring everything is rare there)."""
+        """All the vectors, (n, dim); for a large FAQ a copy out of the graph, made once (only
+        scoring every phrasing needs it, which a large FAQ does only when measured)."""
         vectors = self._vectors
         return vectors if vectors is not None else self.take(np.arange(self._size))
 
