@@ -9,6 +9,7 @@ import json
 import logging
 import math
 import os
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -293,6 +294,20 @@ def validate(path: Path | None) -> None:
     phrasings = sum(len(e.phrasings) for e in faq.entries)
     noted = f", {len(warnings)} warning(s)" if warnings else ""
     click.echo(f"{config.faq_path}: OK, {len(faq)} entries, {phrasings} phrasings{noted}")
+
+
+@cli.command()
+@pipeline_options
+def index(**flags: Any) -> None:
+    """Build the FAQ's index cache (encodings, n-gram index, HNSW graph, parsed files) in
+    FAQBOT_INDEX_CACHE, so the next `faqbot serve` on that disk starts warm."""
+    config = settings(**flags)
+    if config.index_cache is None:
+        raise click.ClickException("FAQBOT_INDEX_CACHE is 'none': there is nowhere to keep the index")
+    start = time.perf_counter()
+    matcher = build_matcher(config)
+    click.echo(f"{config.index_cache}: {len(matcher.faq)} entries, {len(matcher.phrasings)} phrasings indexed"
+               f" in {time.perf_counter() - start:.1f} s")
 
 
 @cli.command()

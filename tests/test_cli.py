@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from faqbot.cli import cli
+from faqbot.config import BUNDLED_MODEL
 from faqbot.evaluate import PREDICTION_COLUMNS
 from faqbot.matching.decision import Calibration
 from tests.conftest import fused_calibration, setting_variables, write
@@ -366,3 +367,15 @@ def test_a_busy_port_is_a_setup_error() -> None:
             _listen(Settings(host="127.0.0.1", port=port), lambda environ, start: [])
     with pytest.raises(SlackSetupError, match="cannot listen on no-such-host.invalid:3000"):
         _listen(Settings(host="no-such-host.invalid", port=3000), lambda environ, start: [])
+
+
+def test_index_builds_the_cache_a_restart_reads(faq_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("FAQBOT_INDEX_CACHE", str(cache))
+    result = CliRunner().invoke(cli, ["index", "--faq", str(faq_file), "--model", str(BUNDLED_MODEL)])
+    assert result.exit_code == 0, result.output
+    assert "3 entries, 7 phrasings indexed" in result.output
+    assert {p.suffix for p in cache.iterdir()} >= {".sqlite3", ".npz", ".json"}
+    monkeypatch.setenv("FAQBOT_INDEX_CACHE", "none")
+    refused = CliRunner().invoke(cli, ["index", "--faq", str(faq_file)])
+    assert refused.exit_code == 1 and "nowhere to keep the index" in refused.output
