@@ -63,6 +63,7 @@ class VectorIndex:
                  graph_file: Path | None = None, background: bool = False) -> None:
         self.keys = keys
         self._order = np.argsort(keys, kind="stable")
+        self._sorted_keys = keys[self._order]  # once: a gather of every key per question cost 0.8 ms at 100k
         self._size = len(keys)
         self._vectors: np.ndarray | None = None
         self._graph = graph
@@ -152,12 +153,12 @@ class VectorIndex:
         """(len(keys),) whether each key is one of this index's rows."""
         if not self._size:
             return np.zeros(len(keys), dtype=bool)
-        sorted_keys = self.keys[self._order]
-        return sorted_keys[np.minimum(np.searchsorted(sorted_keys, keys), self._size - 1)] == keys
+        at = np.minimum(np.searchsorted(self._sorted_keys, keys), self._size - 1)
+        return self._sorted_keys[at] == keys
 
     def _rows(self, keys: np.ndarray) -> np.ndarray:
         """Row indices of keys this index contains."""
-        return self._order[np.searchsorted(self.keys[self._order], keys)]
+        return self._order[np.searchsorted(self._sorted_keys, keys)]
 
     def __len__(self) -> int:
         return self._size
