@@ -102,18 +102,27 @@ for _tag, _pattern, _first in (
     _Yaml12Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
 
 
+Mark = tuple[str, str, int, int, int]  # path, where it leads, inode, size, modification time
+
+
+def file_mark(file: Path) -> Mark:
+    """What a file is now, as far as a reload cares (OSError when it is gone): a change to
+    any part, a swapped symlink included, means it must be read again."""
+    stat = file.stat()
+    return (str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+
+
 def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
-               kept: _ParsedFiles | None) -> tuple[list[_Located], dict[tuple, Any]] | None:
+               kept: _ParsedFiles | None) -> tuple[list[_Located], dict[Mark, Any]] | None:
     """Every file's entries through libyaml (or `parsed` before, or `kept` on disk), and each
     file's by its identity; None when anything needs the careful path."""
     located: list[_Located] = []
     seen = {}
     for file in files:
         try:
-            stat = file.stat()
+            identity = file_mark(file)
         except OSError:
             return None
-        identity = (str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns)
         entries = parsed.get(identity) or (kept.load(file) if kept else _load_file_fast(file))
         if not entries:
             return None

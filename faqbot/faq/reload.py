@@ -19,13 +19,12 @@ cannot be read, or that was fitted for another model, is refused like a broken F
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from faqbot.faq.loading import faq_files, load_faq
+from faqbot.faq.loading import Mark, faq_files, file_mark, load_faq
 from faqbot.faq.schema import FaqError
 from faqbot.matching.decision import Calibration, CalibrationError
 from faqbot.matching.matcher import Matcher
@@ -35,7 +34,6 @@ SHOWN_PROBLEMS = 20  # in a Slack message; the log has them all
 POLL_S = 0.5  # how often the watcher looks at the files
 SETTLE_S = 0.3  # a change is read once the files have stopped changing for this long (editors save in steps)
 
-Mark = tuple[str, str, int, int, int]  # path, where it leads, inode, size, modification time
 Fingerprint = tuple[Mark, ...]
 
 
@@ -165,8 +163,7 @@ def _marks(files: list[Path]) -> Fingerprint:
     marks = []
     for file in files:
         try:
-            stat = file.stat()
+            marks.append(file_mark(file))
         except OSError:  # gone since it was listed: the next look sees the new state
             continue
-        marks.append((str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns))
     return tuple(marks)
