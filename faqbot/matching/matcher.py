@@ -81,6 +81,7 @@ class Matcher:
         self.owner = np.array([i for i, _ in phrasings], dtype=np.intp)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
         self._starts = np.searchsorted(self.owner, np.arange(len(faq.entries)))
+        self._sizes = np.bincount(self.owner, minlength=len(faq.entries))  # phrasings per entry
         if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
             self.normalized = list(faq.normalized)  # as loading validated them
         else:
@@ -166,9 +167,7 @@ class Matcher:
             vector = self.encoder.encode([normalized])[0]
             found.append(self._vectors.nearest(vector, CANDIDATES))
         entries = np.unique(self.owner[np.concatenate(found)])
-        ends = np.append(self._starts[1:], len(self.phrasings))[entries]
-        sizes = ends - self._starts[entries]
-        rows = ranges(self._starts[entries], sizes)
+        rows = ranges(self._starts[entries], self._sizes[entries])
         by_phrasing = {
             "semantic": None if vector is None else (self._vectors.take(rows) @ vector)[None, :],
             "lexical": self._lexical.row_scores(terms, rows)[None, :],
