@@ -30,6 +30,18 @@ EXPANSION_ADD = 128  # candidates kept while inserting: a better graph for a slo
 EXPANSION_SEARCH = 96  # candidates kept while searching: recall against time (at least the k asked for)
 
 
+def _change(graph, had: np.ndarray, keys: np.ndarray, fresh: np.ndarray,
+            vectors: Callable[[], np.ndarray]) -> bool:
+    """Make a graph of the keys `had` one of `keys`: remove the keys gone, add `keys[fresh]`
+    with `vectors()` (asked for only when there are some); whether anything changed."""
+    gone = np.setdiff1d(had, keys)
+    if len(gone):
+        graph.remove(gone)
+    if len(fresh):
+        graph.add(keys[fresh], np.ascontiguousarray(vectors(), dtype=np.float32), threads=1)
+    return bool(len(gone) or len(fresh))
+
+
 def _keep(graph, graph_file: Path | None) -> None:
     """Write the graph to `graph_file` (temp file, then rename); a full disk only costs the next start."""
     if graph_file is None:
@@ -113,13 +125,8 @@ class VectorIndex:
         if graph.ndim != self._vectors.shape[1]:
             return None
         stored = np.asarray(graph.keys, dtype=np.uint64)
-        gone = np.setdiff1d(stored, self.keys)
         fresh = np.flatnonzero(~np.isin(self.keys, stored))
-        if len(gone):
-            graph.remove(gone)
-        if len(fresh):
-            graph.add(self.keys[fresh], self._vectors[fresh], threads=1)
-        if len(gone) or len(fresh):
+        if _change(graph, stored, self.keys, fresh, lambda: self._vectors[fresh]):
             _keep(graph, graph_file)
         return graph
 
@@ -136,11 +143,7 @@ class VectorIndex:
             vectors[fresh] = encode(fresh)
             return VectorIndex(vectors, keys, ann_min, graph_file=self._graph_file, background=self._background)
         graph = self._graph.copy()  # a copy: the index being replaced keeps answering meanwhile
-        gone = np.setdiff1d(self.keys, keys)
-        if len(gone):
-            graph.remove(gone)
-        if len(fresh):
-            graph.add(keys[fresh], np.ascontiguousarray(encode(fresh), dtype=np.float32), threads=1)
+        _change(graph, self.keys, keys, fresh, lambda: encode(fresh))
         return VectorIndex(np.zeros((0, self.dim), dtype=np.float32), keys, ann_min, graph=graph,
                            graph_file=self._graph_file, background=self._background)
 
