@@ -124,8 +124,8 @@ class Scores:
 
     @cached_property
     def best(self) -> tuple[np.ndarray, np.ndarray]:
-        """Best entry and its fused score per query."""
-        return self.fused.argmax(axis=1), self.fused.max(axis=1)
+        """Best entry and its fused score per query (-1 and -inf where no entry was scored)."""
+        return _best(self.fused, -np.inf)
 
     @cached_property
     def features(self) -> np.ndarray:
@@ -142,7 +142,16 @@ class Scores:
 
     @cached_property
     def fuzzy_best(self) -> tuple[np.ndarray, np.ndarray]:
-        return self.fuzzy.argmax(axis=1), self.fuzzy.max(axis=1)
+        return _best(self.fuzzy, 0.0)
+
+
+def _best(scores: np.ndarray, nothing: float) -> tuple[np.ndarray, np.ndarray]:
+    """(queries,) column of the best score and the score; -1 and `nothing` without columns
+    (a large FAQ's question that shares nothing with any phrasing)."""
+    if not scores.shape[1]:
+        return np.full(len(scores), -1), np.full(len(scores), nothing)
+    top = scores.argmax(axis=1)
+    return top, scores[np.arange(len(scores)), top]
 
 
 @dataclass(frozen=True)
@@ -166,8 +175,8 @@ def decide(scores: Scores, calibration: Calibration, surface: Surface, bar: floa
     confidence = confidences(scores, calibration)
     top, _ = scores.best
     fuzzy_top, fuzzy_score = scores.fuzzy_best
-    sure = (confidence >= bar) & ~scores.empty
-    by_fuzzy = ~sure & (fuzzy_score >= calibration.fuzzy) & ~scores.empty
+    sure = (confidence >= bar) & ~scores.empty & (top >= 0)
+    by_fuzzy = ~sure & (fuzzy_score >= calibration.fuzzy) & ~scores.empty & (fuzzy_top >= 0)
     method = np.select([sure, by_fuzzy], [SEMANTIC, FUZZY], NONE)
     entry = np.select([sure, by_fuzzy], [top, fuzzy_top], -1)
     return Decisions(method, entry, confidence)

@@ -71,10 +71,6 @@ class ModelConfig:
         return shapes
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # overflow-free form of 1 / (1 + e^-x)
-
-
 def reverse_tokens(x: np.ndarray, ids: np.ndarray) -> np.ndarray:
     """(batch, time, d) with each row's real tokens in reverse order, its padding left in place
     (right-padded ids; its own inverse)."""
@@ -85,18 +81,25 @@ def reverse_tokens(x: np.ndarray, ids: np.ndarray) -> np.ndarray:
 
 
 def lstm_layer(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
-    """Trax's LSTM over (batch, time, d) from a zero state: gates i, j, f, o; state (c, h)."""
+    """Trax's LSTM over (batch, time, d) from a zero state: gates i, j, f, o; state (c, h).
+
+    One tanh per step serves all four gates (sigmoid(z) = (tanh(z / 2) + 1) / 2, and halving
+    is exact), and gates are slices, not np.split: a question's encoding is a dozen steps,
+    where NumPy's per-call overhead is most of the time."""
     batch, steps, d_in = x.shape
     d = kernel.shape[1] // 4
-    from_input = x @ kernel[:d_in] + bias  # (batch, time, 4d): the input part, all steps at once
+    from_input = (x.reshape(-1, d_in) @ kernel[:d_in] + bias).reshape(batch, steps, 4 * d)  # all steps at once
     recurrent = kernel[d_in:]
+    scale = np.full(4 * d, 0.5, dtype=x.dtype)
+    scale[d : 2 * d] = 1.0  # j is a tanh, the others sigmoids
     c = np.zeros((batch, d), dtype=x.dtype)
     h = np.zeros((batch, d), dtype=x.dtype)
     out = np.empty((batch, steps, d), dtype=x.dtype)
     for t in range(steps):
-        i, j, f, o = np.split(from_input[:, t] + h @ recurrent, 4, axis=-1)
-        c = c * _sigmoid(f) + _sigmoid(i) * np.tanh(j)
-        h = np.tanh(c) * _sigmoid(o)
+        gates = np.tanh((from_input[:, t] + h @ recurrent) * scale)
+        sig = (gates + 1.0) * 0.5  # the sigmoids; j's part is unused
+        c = c * sig[:, 2 * d : 3 * d] + sig[:, :d] * gates[:, d : 2 * d]
+        h = np.tanh(c) * sig[:, 3 * d :]
         out[:, t] = h
     return out
 

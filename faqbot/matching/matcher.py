@@ -8,14 +8,15 @@ path and `faqbot eval` run exactly the same code.
 A small FAQ scores every phrasing. Above `EXACT_MAX` phrasings a question scores only its
 candidates, so its cost does not grow with the FAQ: the entries of the phrasings nearest
 its encoding and of those sharing its rarest n-grams, every phrasing of each scored
-exactly in all three signals. Other entries score nothing (-inf); the decision and the
-suggestions only ever look at the best few, which are among the candidates.
+exactly in all three signals. The decision and the suggestions see the candidate entries
+only (in entry order, so ties break as over every entry); batches for measurement see the
+others as -inf.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,7 @@ class Matcher:
                 self._vectors = VectorIndex(encode(np.arange(len(self.keys))), self.keys, graph_file=graph_file,
                                             background=background)
         self._all = np.arange(len(self.phrasings))
+        self._every_entry = np.arange(len(faq.entries))
         self.exact_max = exact_max
 
     @property
@@ -121,7 +123,7 @@ class Matcher:
         normalized = [normalize(t) for t in texts]
         if self.exact:
             return self.entry_scores(self.phrasing_scores(normalized, workers), normalized)
-        return Scores.concat([self._candidate_scores(q)[1] for q in normalized])
+        return Scores.concat([self._widened(*self._candidate_scores(q)[2:]) for q in normalized])
 
     def match(self, text: str, surface: Surface = "direct") -> Match:
         """The served path: one question in, the decision for that surface and suggestions out."""
@@ -129,23 +131,24 @@ class Matcher:
         social = small_talk(normalized)
         if self.exact:
             rows, by_phrasing = self._all, self.phrasing_scores([normalized], workers=1)
-            scores = self.entry_scores(by_phrasing, [normalized])
+            columns, scores = self._every_entry, self.entry_scores(by_phrasing, [normalized])
         else:
-            (rows, by_phrasing), scores = self._candidate_scores(normalized)
+            rows, by_phrasing, columns, scores = self._candidate_scores(normalized)
         decisions = decide(scores, self.calibration, surface)
         # "thanks!" gets a friendly word, never an entry or three unrelated suggestions
-        method, index = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
+        method, column = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
+        index = int(columns[column]) if column >= 0 else -1
         entry = self.faq.entries[index] if index >= 0 else None
         phrasing, score = None, float(scores.best[1][0]) if normalized else 0.0
         if entry is not None:
             signal = self._fused(by_phrasing) if method == SEMANTIC else by_phrasing["fuzzy"]
             members = np.flatnonzero(self.owner[rows] == index)
             phrasing = self.phrasings[rows[members[signal[0, members].argmax()]]]
-            score = float(scores.fused[0, index] if method == SEMANTIC else scores.fuzzy[0, index])
+            score = float(scores.fused[0, column] if method == SEMANTIC else scores.fuzzy[0, column])
         return Match(
             query=text, normalized=normalized, surface=surface, method=METHODS[method], score=score,
             confidence=float(decisions.confidence[0]), entry=entry, phrasing=phrasing,
-            suggestions=() if not normalized or social else self._suggestions(scores.fused[0], exclude=index),
+            suggestions=() if not normalized or social else self._suggestions(scores.fused[0], columns, column),
             small_talk=social,
         )
 
@@ -175,24 +178,34 @@ class Matcher:
         }
         return rows, by_phrasing
 
-    def _candidate_scores(self, normalized: str) -> tuple[tuple[np.ndarray, dict[str, np.ndarray | None]], Scores]:
-        """One query against its candidates only: (rows scored, their scores per signal) and
-        the entry-level scores, -inf (fuzzy: 0) for every entry that is not a candidate."""
+    def _candidate_scores(self, normalized: str) -> tuple[np.ndarray, dict[str, np.ndarray | None], np.ndarray, Scores]:
+        """One query against its candidates only: the rows scored, their scores per signal,
+        the candidate entries and their entry-level scores (one column each, so deciding
+        costs the same at any FAQ size)."""
         rows, by_phrasing = self.candidates(normalized)
         entries, local = self.groups(rows)
 
-        def by_entry(m: np.ndarray | None, empty: float) -> np.ndarray | None:
+        def by_entry(m: np.ndarray | None) -> np.ndarray | None:
             if m is None:
                 return None
-            out = np.full((1, len(self.faq.entries)), empty, dtype=np.float64)
-            if len(rows):
-                out[:, entries] = np.maximum.reduceat(m, local, axis=1)
+            return np.maximum.reduceat(m, local, axis=1) if len(rows) else np.zeros((1, 0), dtype=m.dtype)
+
+        scores = Scores(by_entry(by_phrasing["semantic"]), by_entry(by_phrasing["lexical"]),
+                        by_entry(by_phrasing["fuzzy"]), np.array([not normalized]),
+                        weight=self.calibration.semantic_weight)
+        return rows, by_phrasing, entries, scores
+
+    def _widened(self, columns: np.ndarray, scores: Scores) -> Scores:
+        """Scores of some entries as scores of all, -inf (fuzzy: 0) for the others, for batches."""
+        def widen(m: np.ndarray | None, empty: float) -> np.ndarray | None:
+            if m is None:
+                return None
+            out = np.full((len(m), len(self.faq.entries)), empty, dtype=np.float64)
+            out[:, columns] = m
             return out
 
-        scores = Scores(by_entry(by_phrasing["semantic"], -np.inf), by_entry(by_phrasing["lexical"], -np.inf),
-                        by_entry(by_phrasing["fuzzy"], 0.0), np.array([not normalized]),
-                        weight=self.calibration.semantic_weight)
-        return (rows, by_phrasing), scores
+        return replace(scores, semantic=widen(scores.semantic, -np.inf), lexical=widen(scores.lexical, -np.inf),
+                       fuzzy=widen(scores.fuzzy, 0.0))
 
     def groups(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For phrasings grouped by entry: (their entries, where each entry's group starts in rows)."""
@@ -216,11 +229,12 @@ class Matcher:
         return Scores(by_phrasing["semantic"], by_phrasing["lexical"], by_phrasing["fuzzy"], np.zeros(1, bool),
                       weight=self.calibration.semantic_weight).fused
 
-    def _suggestions(self, fused: np.ndarray, exclude: int) -> tuple[Suggestion, ...]:
-        """The best other entries whose fused score reaches the suggestion bar."""
+    def _suggestions(self, fused: np.ndarray, columns: np.ndarray, exclude: int) -> tuple[Suggestion, ...]:
+        """The best other entries whose fused score reaches the suggestion bar; `fused[c]` is
+        the score of entry `columns[c]`, and column `exclude` is the answer."""
         best = np.arange(len(fused))
         if len(fused) > SUGGESTIONS + 1:
             best = np.argpartition(-fused, SUGGESTIONS)[: SUGGESTIONS + 1]
         order = best[np.lexsort((best, -fused[best]))]  # best first; ties by entry order, as a stable sort
         picks = [int(i) for i in order if i != exclude and fused[i] >= self.calibration.suggest][:SUGGESTIONS]
-        return tuple(Suggestion(self.faq.entries[i], float(fused[i])) for i in picks)
+        return tuple(Suggestion(self.faq.entries[columns[i]], float(fused[i])) for i in picks)
