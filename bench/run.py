@@ -232,10 +232,11 @@ def _cell(value: Any) -> str:
     return "–" if value is None else f"{value:.3f}"
 
 
-def slack_lines(calm: dict[str, Any], burst: dict[str, Any]) -> list[str]:
-    def ms(part: dict[str, float]) -> str:
-        return f"p50 {part['p50']:.0f} ms, p99 {part['p99']:.0f} ms, max {part['max']:.0f} ms"
+def ms(part: dict[str, float]) -> str:
+    return f"p50 {part['p50']:.0f} ms, p99 {part['p99']:.0f} ms, max {part['max']:.0f} ms"
 
+
+def slack_lines(calm: dict[str, Any], burst: dict[str, Any]) -> list[str]:
     return [
         "- Slack HTTP mode (`python -m bench.slack`: signed message events through waitress, the bundled model,",
         "  the sample FAQ and a SQLite store, replies to the tests' fake Slack; sender, server and fake share one",
@@ -250,6 +251,34 @@ def slack_lines(calm: dict[str, Any], burst: dict[str, Any]) -> list[str]:
           f" {probe['sent']} sent, {probe['non_200']} refused, **{probe['over_3s']} acknowledged after 3 s**):"
           f" acknowledged {ms(probe['ack_ms'])}."
           for kind, probe in burst["probes"].items()),
+    ]
+
+
+def processes_lines(result: dict[str, Any]) -> list[str]:
+    replies, records, retries = result["replies"], result["records"], result["retries"]
+    return [
+        "## Several processes: one port, one PostgreSQL",
+        "",
+        f"`python -m bench.processes`: {result['processes']} `faqbot serve --mode http` processes (the bundled model,"
+        " the sample FAQ, one index cache folder) behind a round-robin proxy on one port, sharing one PostgreSQL"
+        f" database; their Web API calls go to the tests' fake Slack, which takes {result['api_delay_s'] * 1000:.0f} ms"
+        f" a call. {result['events']:,} messages ({result['dms']} DMs, the rest in a channel; FAQ phrasings and chatter)"
+        f" from {result['senders']} senders at once, and {retries['sent']} Slack retries of them: {retries['at_once']}"
+        f" sent with the first delivery (as Slack's first retry after a lost acknowledgement), {retries['later']} once"
+        " the burst was handled (Slack backs off before retries 2 and 3). Sender, proxy and fake share one process.",
+        "",
+        f"- **{replies['duplicates']} messages answered twice**, {replies['missing']} left unanswered that should have"
+        f" been: {replies['posted']} replies, {' / '.join(map(str, replies['per_process']))} by each process.",
+        f"- **{records['lost']} records lost**, {records['duplicates']} recorded twice: {records['written']} of the"
+        f" {records['expected']} expected (every DM, every channel message that looks like a question).",
+        f"- {result['retried_messages_on_several_processes']} retried messages reached more than one process;"
+        f" {result['retries_before_the_reply']} retries arrived before their message's reply was posted.",
+        f"- Acknowledged (timed at the proxy) {ms(result['ack_ms'])}; {result['non_200']} requests refused;"
+        f" {' / '.join(map(str, result['requests_per_process']))} requests per process. The burst handled in"
+        f" {result['handled_s']:.1f} s ({result['events_per_s']:.0f} messages/s); the processes started in"
+        f" {result['startup_s']:.1f} s, using {' / '.join(map(str, result['rss_mb_per_process']))} MB of memory each"
+        f" at the end; {result['errors_logged']} errors logged.",
+        "",
     ]
 
 
@@ -284,7 +313,8 @@ def chatter_lines(result: dict[str, Any]) -> list[str]:
 
 
 def markdown(rows: list[Row], tune: dict[str, list[float]], seeded: list[Row], chatter: dict[str, Any], vocab: list,
-             speed: dict, cold: float, scale: Row, slack: list[str], big: list[str], log: Log) -> str:
+             speed: dict, cold: float, scale: Row, slack: list[str], big: list[str], several: list[str],
+             log: Log) -> str:
     header = ("| protocol | pipeline | direct bar | top1 | mrr | answered correct | out-of-scope abstained |"
               " wrong among answers | decision accuracy | coverage at 90% precision | at 95% |"
               " channel: answered correct | channel: wrong among answers | fuzzy answers (right) | p50 ms |")
@@ -361,6 +391,7 @@ def markdown(rows: list[Row], tune: dict[str, list[float]], seeded: list[Row], c
         *slack,
         "",
         *big,
+        *several,
         "## Commands (in order, with wall time)",
         "",
         "```sh",
@@ -381,6 +412,7 @@ def main(data: Path) -> None:
     for name, build in PROTOCOLS.items():
         build(data).write(ROOT / "build" / "bench")
     log = Log()
+    several, _ = log.run("bench.processes", "--processes", "3", "--events", "1000")  # first: it needs PostgreSQL
     log.run("recipes.train_data")  # the training inputs under build/train/, for the design model
     rows, tune, seeded = quality_rows(log)
     rows += design_rows(log)
@@ -393,7 +425,8 @@ def main(data: Path) -> None:
     burst, _ = log.run("bench.slack", "--events", "1000", "--senders", "16", "--api-delay", "0.3")
     slack = slack_lines(json.loads(calm), json.loads(burst))
     big = scale_lines(*scale_results(log))
-    text = markdown(rows, tune, seeded, json.loads(chatter), vocabulary_rows(), speed, cold, scale, slack, big, log)
+    text = markdown(rows, tune, seeded, json.loads(chatter), vocabulary_rows(), speed, cold, scale, slack, big,
+                    processes_lines(json.loads(several)), log)
     (ROOT / "BENCHMARKS.md").write_text(text, encoding="utf-8")
     click.echo("wrote BENCHMARKS.md")
 

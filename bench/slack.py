@@ -35,12 +35,13 @@ ROOT = Path(__file__).resolve().parent.parent
 TOKEN, SECRET = "xoxb-bench-token", "bench-signing-secret"
 
 
-def event(text: str, n: int) -> str:
+def event(text: str, n: int, channel: str = "C0BENCH", channel_type: str = "channel", user: str = "U0BENCH") -> str:
+    """The body Slack POSTs for message number `n` (its ts and event_id follow from `n`)."""
     ts = f"1700000000.{n:06d}"
     return json.dumps({
         "type": "event_callback", "team_id": TEAM, "api_app_id": "A0APP", "event_id": f"Ev{n:08d}",
         "event_time": 1700000000,
-        "event": {"type": "message", "channel": "C0BENCH", "channel_type": "channel", "user": "U0BENCH",
+        "event": {"type": "message", "channel": channel, "channel_type": channel_type, "user": user,
                   "text": text, "ts": ts, "event_ts": ts},
     })
 
