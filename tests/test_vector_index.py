@@ -1,5 +1,6 @@
 """Nearest phrasings by encoding: the exact scan and the HNSW graph of a large FAQ."""
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -89,3 +90,12 @@ def test_a_graph_built_in_the_background_answers_from_the_start(tmp_path: Path) 
     assert index.ready.wait(60) and index.approximate
     late = [exact[i] in index.nearest(q, 16) for i, q in enumerate(queries)]
     assert np.mean(early) >= 0.97 and np.mean(late) >= 0.97
+
+
+def test_writing_a_graph_deletes_all_but_the_newest_graph_files(tmp_path: Path) -> None:
+    """Graphs of another model or of an older format are not left to fill the cache folder."""
+    for age, name in enumerate(["graph-old-model.f32.usearch", "graph-older-model.i8.usearch"]):
+        (tmp_path / name).write_bytes(b"stale")
+        os.utime(tmp_path / name, (1_000_000 + age, 1_000_000 + age))
+    VectorIndex(unit_rows(1200, 16, 9), keys(1200), ann_min=1000, graph_file=tmp_path / "graph-this.i8.usearch")
+    assert sorted(p.name for p in tmp_path.glob("graph-*")) == ["graph-older-model.i8.usearch", "graph-this.i8.usearch"]

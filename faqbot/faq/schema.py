@@ -34,7 +34,7 @@ ENTRY_KEYS = tuple(EntrySchema.model_fields)
 TOP_LEVEL_KEYS = ("faqs",)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One FAQ entry: a question, other ways people ask it, and the answer (Slack mrkdwn)."""
 

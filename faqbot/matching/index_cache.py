@@ -28,10 +28,11 @@ from faqbot.matching.encoder import Encoder
 from faqbot.matching.lexical import NGRAMS, LexicalIndex
 
 log = logging.getLogger(__name__)
-LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v2"
+LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v3"
 ENCODINGS_FILE = "encodings.sqlite3"
 KEEP_VERSIONS = 2  # n-gram index files kept: the FAQ served, and the one before (another process may still use it)
 FEW_KEYS = 2000  # encodings looked up one by one (an edit); more: the model's rows read at once
+READ_CHUNK = 4096  # rows fetched at a time
 SCHEMA = ("CREATE TABLE IF NOT EXISTS encodings (model TEXT NOT NULL, key INTEGER NOT NULL, vector BLOB NOT NULL, "
           "PRIMARY KEY (model, key)) WITHOUT ROWID")
 
@@ -61,6 +62,13 @@ def cached_encode(encoder: Encoder, texts: Sequence[str], keys: np.ndarray, fold
     return out
 
 
+def _collect(rows: list[tuple[int, bytes]], dim: int, keys: list[np.ndarray], vectors: list[np.ndarray]) -> None:
+    """Append the (key, vector) rows of width `dim` to `keys` and `vectors` as arrays."""
+    rows = [(k, v) for k, v in rows if len(v) == 4 * dim]
+    keys.append(np.array([k for k, _ in rows], dtype=np.int64).view(np.uint64))
+    vectors.append(np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), dim))
+
+
 class _EncodingStore:
     """Encodings by (model, 64-bit phrasing key) in one SQLite file; WAL lets processes share it."""
 
@@ -76,25 +84,28 @@ class _EncodingStore:
 
     def get(self, model: str, keys: np.ndarray, dim: int) -> tuple[np.ndarray, np.ndarray]:
         """(found mask over keys, the found rows' vectors); rows of another width or not finite are not found."""
+        stored, vectors = [np.zeros(0, dtype=np.uint64)], [np.zeros((0, dim), dtype=np.float32)]
         try:
             with closing(self._connect()) as connection:
                 if len(keys) > FEW_KEYS:  # most of a model's rows: one scan beats a lookup per key
-                    rows = connection.execute("SELECT key, vector FROM encodings WHERE model = ?", (model,)).fetchall()
+                    cursor = connection.execute("SELECT key, vector FROM encodings WHERE model = ?", (model,))
+                    # in chunks: 100k blobs alive at once would leave 50 MB of freed heap the process keeps
+                    while rows := cursor.fetchmany(READ_CHUNK):
+                        _collect(rows, dim, stored, vectors)
                 else:
-                    rows = [row for k in keys.view(np.int64) for row in connection.execute(
-                        "SELECT key, vector FROM encodings WHERE model = ? AND key = ?", (model, int(k)))]
+                    for k in keys.view(np.int64):
+                        _collect(connection.execute("SELECT key, vector FROM encodings WHERE model = ? AND key = ?",
+                                                    (model, int(k))).fetchall(), dim, stored, vectors)
         except (sqlite3.DatabaseError, OSError) as exc:  # not a database, locked for 30 s, no folder
             self._broken(exc)
             return np.zeros(len(keys), dtype=bool), np.zeros((0, dim), dtype=np.float32)
-        rows = [(k, v) for k, v in rows if len(v) == 4 * dim]
-        stored = np.array([k for k, _ in rows], dtype=np.int64).view(np.uint64)
-        vectors = np.frombuffer(b"".join(v for _, v in rows), dtype=np.float32).reshape(len(rows), dim)
+        stored, vectors = np.concatenate(stored), np.concatenate(vectors)
         usable = np.isfinite(vectors).all(axis=1)
         stored, vectors = stored[usable], vectors[usable]
         order = np.argsort(stored)
         at = np.minimum(np.searchsorted(stored[order], keys), max(len(stored) - 1, 0))
         found = (stored[order][at] == keys) if len(stored) else np.zeros(len(keys), dtype=bool)
-        return found, vectors[order][at[found]]
+        return found, vectors[order[at[found]]]
 
     def update(self, model: str, keys: np.ndarray, vectors: np.ndarray, keep: np.ndarray | None) -> None:
         """Store new encodings; with `keep`, delete this model's rows whose key is not in it."""
@@ -161,7 +172,7 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
         with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz.tmp", delete=False) as tmp:
             np.savez(tmp, **arrays)
         os.replace(tmp.name, path)  # readers never see half a file
-        _prune(folder)
+        prune(folder, "*.npz")
     except OSError as exc:  # a full disk, a read-only folder: serve from memory
         log.warning("cannot write the index cache in %s (%s); serving without it", folder, exc)
         if tmp is not None:
@@ -169,10 +180,10 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
     return arrays
 
 
-def _prune(folder: Path) -> None:
-    """Delete all but the newest KEEP_VERSIONS index files (one per FAQ version)."""
+def prune(folder: Path, pattern: str) -> None:
+    """Delete all but the newest KEEP_VERSIONS files matching `pattern` (one per FAQ version or graph)."""
     dated = []
-    for file in folder.glob("*.npz"):
+    for file in folder.glob(pattern):
         try:
             dated.append((file.stat().st_mtime_ns, file))
         except FileNotFoundError:  # another process pruned it first

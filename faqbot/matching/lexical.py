@@ -87,7 +87,7 @@ class LexicalIndex:
     keys: np.ndarray  # (terms,) uint64 n-gram keys, sorted: the column order
     idf: np.ndarray  # (terms,) float32
     row_ptr: np.ndarray  # (phrasings + 1,) int64: phrasing p's n-grams are [row_ptr[p], row_ptr[p + 1])
-    row_terms: np.ndarray  # (nnz,) int32
+    row_terms: np.ndarray  # (nnz,) uint16 (int32 past 65,536 n-grams): 22 MB less at 100k phrasings
     row_counts: np.ndarray  # (nnz,) uint8: times the n-gram occurs (capped at 255), 1 byte where a weight takes 4
     row_norms: np.ndarray  # (phrasings,) float32: the L2 norm of each phrasing's TF-IDF weights
     rare_ptr: np.ndarray  # (terms + 1,) int64: postings of term t, empty unless t is rare
@@ -155,7 +155,8 @@ class LexicalIndex:
         return cls(
             alphabet=alphabet, keys=vocabulary, idf=idf,
             row_ptr=np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64),
-            row_terms=terms.astype(np.int32), row_counts=counts, row_norms=norms,
+            row_terms=terms.astype(np.uint16 if len(vocabulary) <= 2**16 else np.int32), row_counts=counts,
+            row_norms=norms,
             rare_ptr=np.concatenate([[0], np.cumsum(np.where(rare, df, 0))]).astype(np.int64),
             rare_rows=rows[order].astype(np.int32), rare_values=values[order].astype(np.float32),
         )
@@ -194,12 +195,12 @@ class LexicalIndex:
         lengths = ends - starts
         if len(query.terms) == 0 or lengths.sum() == 0:
             return np.zeros(len(rows), dtype=np.float32)
-        dense = np.zeros(len(self.keys), dtype=np.float32)
-        dense[query.terms] = query.weights
+        by_term = np.zeros(len(self.keys), dtype=np.float32)  # the query's weight times the IDF; 0 elsewhere
+        by_term[query.terms] = query.weights * self.idf[query.terms]
         picks = ranges(starts, lengths)
-        terms = self.row_terms[picks]
-        shared = dense[terms] * _tf(self.row_counts[picks]) * self.idf[terms]
-        dots = np.bincount(np.repeat(np.arange(len(rows)), lengths), weights=shared, minlength=len(rows))
+        products = by_term[self.row_terms[picks].astype(np.intp)] * _tf(self.row_counts[picks])
+        offsets = np.minimum(np.cumsum(lengths) - lengths, len(picks) - 1)
+        dots = np.where(lengths > 0, np.add.reduceat(products, offsets, dtype=np.float64), 0.0)
         norms = self.row_norms[rows]
         return (dots / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 

@@ -25,11 +25,12 @@ from faqbot.faq.schema import Entry, Faq
 from faqbot.matching.decision import METHODS, NONE, SEMANTIC, Calibration, Scores, Surface, decide
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import FuzzyIndex
+from faqbot.matching.heap import release_free_memory
 from faqbot.matching.index_cache import cached_encode, cached_lexical
 from faqbot.matching.lexical import LexicalIndex, ranges
 from faqbot.matching.normalize import normalize
 from faqbot.matching.small_talk import small_talk
-from faqbot.matching.vector_index import VectorIndex, phrasing_keys
+from faqbot.matching.vector_index import GRAPH_DTYPE, VectorIndex, phrasing_keys
 
 SUGGESTIONS = 3
 EXACT_MAX = 1_000  # phrasings scored for every question; above, only candidates
@@ -106,12 +107,13 @@ class Matcher:
             if previous is not None and previous.encoder is encoder and previous._vectors is not None:
                 self._vectors = previous._vectors.updated(self.keys, encode)
             else:
-                graph_file = index_cache / f"graph-{encoder.name}.usearch" if index_cache is not None else None
+                graph_file = index_cache / f"graph-{encoder.name}.{GRAPH_DTYPE}.usearch" if index_cache is not None else None
                 self._vectors = VectorIndex(encode(np.arange(len(self.keys))), self.keys, graph_file=graph_file,
                                             background=background)
         self._all = np.arange(len(self.phrasings))
         self._every_entry = np.arange(len(faq.entries))
         self.exact_max = exact_max
+        release_free_memory()  # the temporaries of loading and indexing
 
     @property
     def exact(self) -> bool:
