@@ -181,3 +181,14 @@ def test_an_update_scores_as_a_fresh_build(edit: str) -> None:
     assert np.allclose(updated.scores(QUERIES), sklearn_cosines(new, QUERIES), atol=1e-5)
     for mine, theirs in zip(updated.query_terms(QUERIES), fresh.query_terms(QUERIES)):  # the rare postings too
         assert set(updated.candidates(mine, 100)) == set(fresh.candidates(theirs, 100))
+
+
+def test_candidates_read_the_rarest_n_grams_first_within_a_postings_budget() -> None:
+    """A long query's candidates come from its rarest n-grams; a budget below every term's
+    postings still reads the rarest one."""
+    phrasings = [f"item{i // 10} text" for i in range(300)] + ["zyxwv quokka"]
+    index = LexicalIndex.build(phrasings)
+    query = index.query_terms(["zyxwv quokka item7"])[0]  # item7's n-grams are in 10 to 30 phrasings
+    assert 300 in index.candidates(query, k=5, postings=1)
+    assert set(index.candidates(query, k=400, postings=1)) == {300}
+    assert len(index.candidates(query, k=400, postings=10**6)) > 1

@@ -80,23 +80,30 @@ def reverse_tokens(x: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return np.take_along_axis(x, source[..., None], axis=1)
 
 
+def halve_sigmoid_gates(kernel: np.ndarray, bias: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Kernel and bias with the sigmoid gates' (i, f, o) columns halved, for `lstm_layer`:
+    sigmoid(z) = (tanh(z / 2) + 1) / 2, and halving is exact, so one tanh serves all gates."""
+    d = kernel.shape[1] // 4
+    scale = np.full(4 * d, 0.5, dtype=np.float32)
+    scale[d : 2 * d] = 1.0  # j is a tanh
+    return kernel * scale, bias * scale
+
+
 def lstm_layer(x: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.ndarray:
     """Trax's LSTM over (batch, time, d) from a zero state: gates i, j, f, o; state (c, h).
+    `kernel` and `bias` come through `halve_sigmoid_gates`.
 
-    One tanh per step serves all four gates (sigmoid(z) = (tanh(z / 2) + 1) / 2, and halving
-    is exact), and gates are slices, not np.split: a question's encoding is a dozen steps,
-    where NumPy's per-call overhead is most of the time."""
+    Gates are slices, not np.split, and one tanh per step computes all four: a question's
+    encoding is a dozen steps, where NumPy's per-call overhead is most of the time."""
     batch, steps, d_in = x.shape
     d = kernel.shape[1] // 4
     from_input = (x.reshape(-1, d_in) @ kernel[:d_in] + bias).reshape(batch, steps, 4 * d)  # all steps at once
     recurrent = kernel[d_in:]
-    scale = np.full(4 * d, 0.5, dtype=x.dtype)
-    scale[d : 2 * d] = 1.0  # j is a tanh, the others sigmoids
     c = np.zeros((batch, d), dtype=x.dtype)
     h = np.zeros((batch, d), dtype=x.dtype)
     out = np.empty((batch, steps, d), dtype=x.dtype)
     for t in range(steps):
-        gates = np.tanh((from_input[:, t] + h @ recurrent) * scale)
+        gates = np.tanh(from_input[:, t] + h @ recurrent)
         sig = (gates + 1.0) * 0.5  # the sigmoids; j's part is unused
         c = c * sig[:, 2 * d : 3 * d] + sig[:, :d] * gates[:, d : 2 * d]
         h = np.tanh(c) * sig[:, 3 * d :]
@@ -111,7 +118,16 @@ class LstmEncoder:
                  held_out_texts: frozenset[str] = frozenset()) -> None:
         self.config = config
         self.tokenizer = tokenizer
-        self.weights = {k: np.asarray(v, dtype=np.float32) for k, v in weights.items()}
+        # as stored (float16 for the bundled model, where the embedding is most of the weights):
+        # rows widen to float32 as they are looked up, which is exact
+        self.weights = {k: np.asarray(v, dtype=np.float16 if v.dtype == np.float16 else np.float32)
+                        for k, v in weights.items()}
+        self._lstm: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # per layer and direction, for lstm_layer
+        for weight in self.weights:
+            if weight.endswith("/kernel"):
+                layer = weight.removesuffix("/kernel")
+                self._lstm[layer] = halve_sigmoid_gates(self.weights[weight].astype(np.float32),
+                                                        self.weights[f"{layer}/bias"].astype(np.float32))
         self._name = name
         # Normalised texts its training held out: questions it has never seen, for calibration.
         self.held_out_texts = held_out_texts
@@ -135,13 +151,11 @@ class LstmEncoder:
 
     def encode_ids(self, ids: np.ndarray) -> np.ndarray:
         """(batch, time) right-padded ids -> (batch, d_model); padding never counts."""
-        x = self.weights["embedding"][ids]  # (batch, time, d)
-        w = self.weights
+        x = self.weights["embedding"][ids].astype(np.float32)  # (batch, time, d)
         for layer in range(self.config.n_layers):
-            forward = lstm_layer(x, w[f"lstm{layer}/kernel"], w[f"lstm{layer}/bias"])
+            forward = lstm_layer(x, *self._lstm[f"lstm{layer}"])
             if self.config.bidirectional:
-                backward = lstm_layer(reverse_tokens(x, ids), w[f"lstm{layer}/backward/kernel"],
-                                      w[f"lstm{layer}/backward/bias"])
+                backward = lstm_layer(reverse_tokens(x, ids), *self._lstm[f"lstm{layer}/backward"])
                 forward = forward + reverse_tokens(backward, ids)
             x = forward
         mask = (ids != 0)[..., None].astype(np.float32)

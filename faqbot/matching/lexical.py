@@ -27,6 +27,7 @@ NGRAMS = (2, 4)
 MAX_CHARS = 2**15 - 1  # distinct characters with their own id: four ids must fit a uint64 key
 RARE_SHARE = 0.005  # an n-gram in at most this share of the phrasings (and RARE_MIN) finds candidates
 RARE_MIN = 50
+POSTINGS = 3000  # rare-n-gram postings a query reads for its candidates, at most (the rarest first)
 
 
 def _char_ids(texts: Sequence[str], alphabet: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -204,15 +205,19 @@ class LexicalIndex:
         norms = self.row_norms[rows]
         return (dots / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
-    def candidates(self, query: QueryTerms, k: int) -> np.ndarray:
-        """Up to `k` phrasings with the best cosine over the query's rare n-grams (unsorted)."""
-        starts, ends = self.rare_ptr[query.terms], self.rare_ptr[query.terms + 1]
-        lengths = ends - starts
+    def candidates(self, query: QueryTerms, k: int, postings: int = POSTINGS) -> np.ndarray:
+        """Up to `k` phrasings with the best cosine over the query's rare n-grams (unsorted),
+        from the rarest n-grams whose postings add up to at most `postings`: the rarest weigh
+        most, and a long query's cost stays bounded."""
+        lengths = self.rare_ptr[query.terms + 1] - self.rare_ptr[query.terms]
+        order = np.argsort(lengths, kind="stable")
+        used = order[(np.cumsum(lengths[order]) <= postings) | (np.arange(len(order)) == 0)]
+        starts, lengths, weights = self.rare_ptr[query.terms[used]], lengths[used], query.weights[used]
         if lengths.sum() == 0:
             return np.zeros(0, dtype=np.intp)
         picks = ranges(starts, lengths)
         rows, inverse = np.unique(self.rare_rows[picks], return_inverse=True)
-        partial = np.bincount(inverse, weights=self.rare_values[picks] * np.repeat(query.weights, lengths))
+        partial = np.bincount(inverse, weights=self.rare_values[picks] * np.repeat(weights, lengths))
         if len(rows) > k:
             rows = rows[np.argpartition(-partial, k - 1)[:k]]
         return rows.astype(np.intp)

@@ -34,7 +34,8 @@ from faqbot.matching.vector_index import GRAPH_DTYPE, VectorIndex, phrasing_keys
 
 SUGGESTIONS = 3
 EXACT_MAX = 1_000  # phrasings scored for every question; above, only candidates
-CANDIDATES = 32  # phrasings from each of the encoder and the lexical index, before adding their entries' others
+NEAREST = 32  # phrasings nearest the encoding, before adding their entries' others
+SHARING = 32  # phrasings sharing most of the query's rare n-grams, likewise
 
 
 @dataclass(frozen=True)
@@ -166,11 +167,11 @@ class Matcher:
         """One normalised query's candidate phrasings (every phrasing of each candidate entry,
         grouped by entry) and their (1, rows) scores per signal."""
         terms = self._lexical.query_terms([normalized])[0]
-        found = [self._lexical.candidates(terms, CANDIDATES)]
+        found = [self._lexical.candidates(terms, SHARING)]
         vector = None
         if self.encoder is not None:
             vector = self.encoder.encode([normalized])[0]
-            found.append(self._vectors.nearest(vector, CANDIDATES))
+            found.append(self._vectors.nearest(vector, NEAREST))
         entries = np.unique(self.owner[np.concatenate(found)])
         rows = ranges(self._starts[entries], self._sizes[entries])
         by_phrasing = {

@@ -190,7 +190,7 @@ def _starting_point(
     if init is not None:
         base = LstmEncoder.load(init)
         tokenizer = base.tokenizer.grow(texts)  # word models learn the FAQ's own words
-        weights = dict(base.weights)
+        weights = {name: w.astype(np.float32) for name, w in base.weights.items()}  # trained in float32
         weights["embedding"] = _grown_embedding(weights["embedding"], len(tokenizer.vocab), options.seed)
         return base.config, tokenizer, weights
     if config.tokenizer == "wordpiece":
