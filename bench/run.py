@@ -160,9 +160,9 @@ def cold_start(log: Log) -> float:
     return statistics.median(times)
 
 
-def scale_results(log: Log) -> tuple[list[tuple[int, dict, dict]], dict]:
-    """Each size of the scale protocol started cold (empty index cache) and warm, in fresh
-    processes; then an edit of the largest FAQ while answering. (bench.scale is run, never
+def scale_results(log: Log) -> tuple[list[tuple[int, dict, dict, dict]], dict, dict]:
+    """Each size of the scale protocol started cold (empty index cache) and warm, then
+    calibrated, in fresh processes; then an edit of the largest FAQ while answering. (bench.scale is run, never
     imported: it limits BLAS to one thread for the whole process.)"""
     log.run("bench.scale", "build", "--out", "build/bench")
     sizes = sorted(int(f.name.split("-")[1]) for f in (ROOT / "build" / "bench").glob("scale-*") if f.name[6:].isdigit())
@@ -172,27 +172,27 @@ def scale_results(log: Log) -> tuple[list[tuple[int, dict, dict]], dict]:
         shutil.rmtree(ROOT / cache, ignore_errors=True)
         cold, _ = log.run("bench.scale", "measure", folder, "--cache", cache)
         warm, _ = log.run("bench.scale", "measure", folder, "--cache", cache, "--no-compare")
-        results.append((size, json.loads(cold), json.loads(warm)))
+        calibrated, _ = log.run("bench.scale", "calibrate", folder, "--cache", cache)
+        results.append((size, json.loads(cold), json.loads(warm), json.loads(calibrated)))
     edit, _ = log.run("bench.scale", "reload", f"build/bench/scale-{sizes[-1]}", "--cache",
                       f"build/bench/scale-{sizes[-1]}-cache")
     home, _ = log.run("bench.scale", "home", f"build/bench/scale-{sizes[-1]}")
     return results, json.loads(edit), json.loads(home)
 
 
-def scale_lines(results: list[tuple[int, dict, dict]], edit: dict, home: dict) -> list[str]:
+def scale_lines(results: list[tuple[int, dict, dict, dict]], edit: dict, home: dict) -> list[str]:
     rows, calibrated = [], []
-    for size, cold, warm in results:
+    for size, cold, warm, fit in results:
         same = "exact path" if size <= 1000 else f"{cold['same_as_exact']:.2%}"
         rows.append(
             f"| {size:,} | {cold['start_s']:.1f} s ({cold['load_s']:.1f} s YAML) | {warm['start_s']:.1f} s"
             f" | {cold['graph_s']:.1f} s / {warm['graph_s']:.1f} s | {warm['rss_mb']:.0f} MB"
-            f" | {warm['ms_p50']:.2f} / {warm['ms_p99']:.2f} ms | {same}"
+            f" | {warm['ms_p50']:.2f} / {warm['ms_p99']:.2f} ms ({warm['timed']:,}) | {same}"
             f" | {warm['off_domain_answered_direct']} / {warm['off_domain_answered_channel']} of {warm['off_domain']} |")
         calibrated.append(
-            f"| {size:,} | {cold['calibrate_s']:.1f} s | {cold['peak_rss_after_calibrate_mb']:.0f} MB"
-            f" | {cold['calibration']['direct']:.2f} / {cold['calibration']['channel']:.2f}"
-            f" | {cold['off_domain_answered_calibrated_direct']} / {cold['off_domain_answered_calibrated_channel']}"
-            f" of {cold['off_domain']} |")
+            f"| {size:,} | {fit['asked']:,} | {fit['calibrate_s']:.1f} s | {fit['peak_rss_mb']:.0f} MB"
+            f" (+{fit['grew_mb']:.0f} MB) | {fit['calibration']['direct']:.2f} / {fit['calibration']['channel']:.2f}"
+            f" | {fit['off_domain_answered_direct']} / {fit['off_domain_answered_channel']} of {fit['off_domain']} |")
     return [
         "## Scale: one FAQ from 250 to 100,000 phrasings",
         "",
@@ -200,7 +200,8 @@ def scale_lines(results: list[tuple[int, dict, dict]], edit: dict, home: dict) -
         " caption texts; edited copies fill the 100k), 300 held-out questions of the same sources and 150 StackFAQ"
         " rephrasings (unrelated: programming). Each size in fresh processes on one core, as the served app runs:"
         " the HNSW graph (≥ 20,000 phrasings) built in the background while every phrasing is scanned. Cold: an"
-        " empty index cache; warm: the same cache again. Latency per message through `Matcher.match`, warm;"
+        " empty index cache; warm: the same cache again. Latency per message through `Matcher.match`, warm (each query"
+        " three times: how many timed in brackets);"
         " \"same\": decisions (method and entry, DM and channel) equal to scoring every phrasing. Unrelated answered:"
         " the StackFAQ questions given an answer in a DM / unasked in a channel, with the built-in calibration"
         " (fitted on the sample FAQ).",
@@ -218,11 +219,13 @@ def scale_lines(results: list[tuple[int, dict, dict]], edit: dict, home: dict) -
         f" and unanswered groups computed in {home['home_tab_s']:.2f} s ({home['groups']} groups of the newest"
         " 2,000 unanswered).",
         "",
-        "Each size calibrated on itself (what `faqbot calibrate` does: up to 4,000 phrasings asked, against their"
-        " candidates), then the unrelated questions asked again:",
+        "Each size calibrated on itself in a fresh process (what `faqbot calibrate` does: up to 4,000 phrasings"
+        " asked, against their candidates; only those the model's training held out when there are 20 or more),"
+        " then the unrelated questions asked again:",
         "",
-        "| phrasings | calibrate | peak RSS of the process | direct / channel bar | unrelated answered (DM / channel) |",
-        "|---|---|---|---|---|",
+        "| phrasings | phrasings asked | calibrate | peak RSS of the process (grown by the fit) | direct / channel bar"
+        " | unrelated answered (DM / channel) |",
+        "|---|---|---|---|---|---|",
         *calibrated,
         "",
     ]

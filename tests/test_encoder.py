@@ -105,6 +105,9 @@ def test_wordpiece_tokenizer_splits_unknown_words_into_known_pieces() -> None:
     assert tokenizer.tokens("strikethrough on github") == ["strike", "##through", "on", "git", "##hub"]
     assert tokenizer.tokens("st xyz") == ["s", "##t", UNK]
     assert tokenizer.grow(["anything"]) is tokenizer
+    short = Tokenizer("wordpiece", vocab, max_len=4)
+    for text in ["strikethrough on github", "github github st", "st xyz on", ""] * 2:  # again: remembered words
+        assert short.encode(text) == [short.ids[t] for t in short.tokens(text)]  # cut at 4 pieces, mid-word too
 
 
 def test_tokenizer_rejects_a_vocabulary_without_pad_first() -> None:

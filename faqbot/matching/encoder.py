@@ -18,7 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
-from faqbot.matching.tokenizer import Tokenizer
+from faqbot.matching.tokenizer import Tokenizer, padded
 
 
 class Encoder(Protocol):
@@ -141,12 +141,14 @@ class LstmEncoder:
         return self.config.d_model
 
     def encode(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        """Unit rows (len(texts), d_model); similar lengths batched together for speed."""
+        """Unit rows (len(texts), d_model); texts of as many tokens batched together, so
+        little of a batch is padding."""
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ids = [self.tokenizer.encode(t) for t in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
         for start in range(0, len(order), batch_size):
             chunk = order[start : start + batch_size]
-            out[chunk] = self.encode_ids(self.tokenizer.batch([texts[i] for i in chunk]))
+            out[chunk] = self.encode_ids(padded([ids[i] for i in chunk]))
         return out
 
     def encode_ids(self, ids: np.ndarray) -> np.ndarray:

