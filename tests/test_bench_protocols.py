@@ -49,7 +49,9 @@ def test_scale_set_size(tmp_path: Path) -> None:
 
 
 def test_the_scale_protocol_grows_by_prefixes_of_valid_faqs(tmp_path: Path) -> None:
-    from bench.scale import OFF_DOMAIN, PARTS, protocols, write_parts
+    from bench.scale import BUNDLED, OFF_DOMAIN, PARTS, protocols, write_parts
+    from faqbot.matching.encoder import LstmEncoder
+    from faqbot.matching.normalize import normalize
 
     small, large = protocols(SHARED_DATA, sizes=(250, 1000))
     assert large.entries[: len(small.entries)] == small.entries and small.queries == large.queries
@@ -58,6 +60,8 @@ def test_the_scale_protocol_grows_by_prefixes_of_valid_faqs(tmp_path: Path) -> N
     assert len(queries) == 300 + OFF_DOMAIN and all(q.faq_id is None for q in queries)  # nothing to find
     phrasings = {p for e in faq.entries for p in e.phrasings}
     assert not phrasings & {q.text for q in queries}  # held out
+    held_out = LstmEncoder.load(BUNDLED).held_out_texts  # of the model's training: calibration would ask only those
+    assert not {normalize(p) for p in phrasings} & held_out
     parts = write_parts(large, tmp_path / large.name)
     assert len(list(parts.glob("*.yaml"))) == PARTS  # a folder of 100 valid files, the same FAQ
     assert [e.id for e in load_faq(parts).entries] == [e.id for e in faq.entries]

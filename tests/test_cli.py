@@ -379,3 +379,34 @@ def test_index_builds_the_cache_a_restart_reads(faq_file: Path, tmp_path: Path, 
     monkeypatch.setenv("FAQBOT_INDEX_CACHE", "none")
     refused = CliRunner().invoke(cli, ["index", "--faq", str(faq_file)])
     assert refused.exit_code == 1 and "nowhere to keep the index" in refused.output
+
+
+def test_an_index_built_at_deploy_time_keeps_the_moved_app_warm(faq_file: Path, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A platform builds the app in one folder and runs it from another (Heroku's build dir,
+    then /app; a Docker build stage): an index built with relative paths is warm there."""
+    import shutil
+
+    from faqbot.faq.loading import load_faq
+    from faqbot.matching.encoder import LstmEncoder
+    from faqbot.matching.matcher import Matcher
+
+    build = tmp_path / "build"
+    (build / "faq_data").mkdir(parents=True)
+    shutil.copy(faq_file, build / "faq_data" / "faq.yaml")
+    monkeypatch.chdir(build)
+    monkeypatch.setenv("FAQBOT_INDEX_CACHE", "index-cache")
+    result = CliRunner().invoke(cli, ["index", "--faq", "faq_data", "--model", str(BUNDLED_MODEL)])
+    assert result.exit_code == 0, result.output
+    app = tmp_path / "app"
+    shutil.move(build, app)
+    monkeypatch.chdir(app)
+    kept = sorted(p.name for p in Path("index-cache").iterdir())
+    encoded: list[str] = []
+    encoder = LstmEncoder.load(BUNDLED_MODEL)
+    encode = encoder.encode
+    encoder.encode = lambda texts, **kw: encoded.extend(texts) or encode(texts, **kw)  # type: ignore[method-assign]
+    matcher = Matcher(load_faq(Path("faq_data"), cache=Path("index-cache")), encoder, index_cache=Path("index-cache"))
+    assert matcher.match("how do I reset my password?").answered
+    assert encoded == ["how do i reset my password"]  # the question only: every phrasing came from the index
+    assert sorted(p.name for p in Path("index-cache").iterdir()) == kept  # nothing parsed or indexed again
