@@ -183,6 +183,17 @@ def test_an_update_scores_as_a_fresh_build(edit: str) -> None:
         assert set(updated.candidates(mine, 100)) == set(fresh.candidates(theirs, 100))
 
 
+def test_n_grams_only_a_removed_phrasing_had_are_unknown_to_queries() -> None:
+    """An update keeps their columns (so kept rows need no renumbering), but as scikit-learn
+    would, a query ignores them: its other n-grams are weighted as in a fresh build."""
+    old = LexicalIndex.build(["zebra crossing", "vpn setup", "vpn reset"])
+    updated = LexicalIndex.build(["vpn setup", "vpn reset", "spring"], previous=old, previous_rows=np.array([1, 2, -1]))
+    fresh = LexicalIndex.build(["vpn setup", "vpn reset", "spring"])
+    for query in ["zebra", "zebra vpn", "spring crossing reset"]:
+        assert np.allclose(updated.scores([query]), fresh.scores([query]), atol=1e-6)
+    assert not updated.scores(["zebra"]).any() and len(updated.keys) > len(fresh.keys)
+
+
 def test_candidates_read_the_rarest_n_grams_first_within_a_postings_budget() -> None:
     """A long query's candidates come from its rarest n-grams; a budget below every term's
     postings still reads the rarest one."""
@@ -192,3 +203,14 @@ def test_candidates_read_the_rarest_n_grams_first_within_a_postings_budget() -> 
     assert 300 in index.candidates(query, k=5, postings=1)
     assert set(index.candidates(query, k=400, postings=1)) == {300}
     assert len(index.candidates(query, k=400, postings=10**6)) > 1
+
+
+def test_counting_in_chunks_builds_the_same_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large FAQs count their n-grams a chunk of phrasings at a time, to bound memory."""
+    import faqbot.matching.lexical as lexical
+
+    whole = LexicalIndex.build(PHRASINGS)
+    monkeypatch.setattr(lexical, "COUNT_CHUNK", 3)
+    chunked = LexicalIndex.build(PHRASINGS)
+    for name, array in whole.arrays().items():
+        assert np.array_equal(array, chunked.arrays()[name]) and array.dtype == chunked.arrays()[name].dtype, name

@@ -177,6 +177,6 @@ def decide(scores: Scores, calibration: Calibration, surface: Surface, bar: floa
     fuzzy_top, fuzzy_score = scores.fuzzy_best
     sure = (confidence >= bar) & ~scores.empty & (top >= 0)
     by_fuzzy = ~sure & (fuzzy_score >= calibration.fuzzy) & ~scores.empty & (fuzzy_top >= 0)
-    method = np.select([sure, by_fuzzy], [SEMANTIC, FUZZY], NONE)
-    entry = np.select([sure, by_fuzzy], [top, fuzzy_top], -1)
+    method = np.where(sure, SEMANTIC, np.where(by_fuzzy, FUZZY, NONE))
+    entry = np.where(sure, top, np.where(by_fuzzy, fuzzy_top, -1))
     return Decisions(method, entry, confidence)

@@ -28,7 +28,7 @@ from faqbot.matching.encoder import Encoder
 from faqbot.matching.lexical import NGRAMS, LexicalIndex
 
 log = logging.getLogger(__name__)
-LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v3"
+LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v4"
 ENCODINGS_FILE = "encodings.sqlite3"
 KEEP_VERSIONS = 2  # n-gram index files kept: the FAQ served, and the one before (another process may still use it)
 FEW_KEYS = 2000  # encodings looked up one by one (an edit); more: the model's rows read at once

@@ -27,6 +27,8 @@ NGRAMS = (2, 4)
 MAX_CHARS = 2**15 - 1  # distinct characters with their own id: four ids must fit a uint64 key
 RARE_SHARE = 0.005  # an n-gram in at most this share of the phrasings (and RARE_MIN) finds candidates
 RARE_MIN = 50
+COUNT_CHUNK = 10_000  # phrasings whose n-grams are counted at once
+SUM_CHUNK = 2**20  # n-gram weights summed at once
 POSTINGS = 3000  # rare-n-gram postings a query reads for its candidates, at most (the rarest first)
 
 
@@ -43,6 +45,14 @@ def _char_ids(texts: Sequence[str], alphabet: np.ndarray | None) -> tuple[np.nda
     known[known] = alphabet[ids[known]] == codes[known]
     ids = np.where(codes == 0, 0, np.where(known, np.minimum(ids + 1, MAX_CHARS), -1))
     return ids, owner, alphabet
+
+
+def _alphabet(texts: Sequence[str]) -> np.ndarray:
+    """The characters of the texts' words and the space that pads them, sorted (what
+    `_char_ids` finds with no alphabet given)."""
+    words = " ".join(" ".join(text.split()) for text in texts)
+    codes = np.unique(np.frombuffer(words.encode("utf-32-le"), dtype=np.uint32))
+    return np.union1d(codes, [ord(" ")]).astype(np.uint32) if len(codes) else codes
 
 
 def _grams(ids: np.ndarray, owner: np.ndarray, base: int) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +97,7 @@ class LexicalIndex:
     alphabet: np.ndarray  # (chars,) uint32 code points, sorted; a character's id is its position + 1
     keys: np.ndarray  # (terms,) uint64 n-gram keys, sorted: the column order
     idf: np.ndarray  # (terms,) float32
+    df: np.ndarray  # (terms,) int32: phrasings with the n-gram; 0 for one only a removed phrasing had
     row_ptr: np.ndarray  # (phrasings + 1,) int64: phrasing p's n-grams are [row_ptr[p], row_ptr[p + 1])
     row_terms: np.ndarray  # (nnz,) uint16 (int32 past 65,536 n-grams): 22 MB less at 100k phrasings
     row_counts: np.ndarray  # (nnz,) uint8: times the n-gram occurs (capped at 255), 1 byte where a weight takes 4
@@ -106,60 +117,90 @@ class LexicalIndex:
 
         `previous_rows[i]`: the row of phrasings[i] in `previous` (-1: new), whose counted
         n-grams are reused, so an edit of a 100k-phrasing FAQ counts only what changed."""
-        if previous is not None and previous_rows is not None:
+        if previous is not None and previous_rows is not None and len(previous_rows):
             fresh = np.flatnonzero(previous_rows < 0)
             ids, owner, _ = _char_ids([phrasings[i] for i in fresh], previous.alphabet)
             if not (ids < 0).any():  # no character the old alphabet lacks: its keys still apply
                 return cls._update(previous, previous_rows, fresh, _counted(ids, owner, previous.alphabet))
-        ids, owner, alphabet = _char_ids(phrasings, None)
-        counted = _counted(ids, owner, alphabet)
-        return cls._assemble(alphabet, counted.vocabulary, counted.rows, counted.terms, counted.counts, len(phrasings))
+        alphabet = _alphabet(phrasings)
+        # counted a chunk of phrasings at a time, each chunk's pairs kept compactly (its own
+        # term ids, 2 bytes while they fit): all 100k phrasings' n-grams at once took 900 MB
+        vocabularies, local_terms, counts, lengths = [], [], [], [np.zeros(0, dtype=np.int64)]
+        for start in range(0, len(phrasings), COUNT_CHUNK):
+            chunk = phrasings[start : start + COUNT_CHUNK]
+            counted = _counted(*_char_ids(chunk, alphabet)[:2], alphabet)
+            vocabularies.append(counted.vocabulary)
+            local_terms.append(counted.terms.astype(_term_dtype(len(counted.vocabulary))))
+            counts.append(counted.counts)
+            lengths.append(np.bincount(counted.rows, minlength=len(chunk)))
+        vocabulary = np.unique(np.concatenate([np.zeros(0, dtype=np.uint64), *vocabularies]))
+        dtype = _term_dtype(len(vocabulary))
+        terms = [np.searchsorted(vocabulary, v).astype(dtype)[t] for v, t in zip(vocabularies, local_terms)]
+        row_ptr = np.concatenate([[0], np.cumsum(np.concatenate(lengths))])
+        return cls._finish(alphabet, vocabulary, row_ptr, np.concatenate([np.zeros(0, dtype), *terms]),
+                           np.concatenate([np.zeros(0, np.uint8), *counts]))
 
     @classmethod
     def _update(cls, previous: LexicalIndex, previous_rows: np.ndarray, fresh: np.ndarray,
                 counted: Counted) -> LexicalIndex:
-        """The index of the new phrasings: kept rows copied from `previous`, fresh ones counted."""
-        keys, local_rows, counts = counted.vocabulary[counted.terms], counted.rows, counted.counts
+        """The index of the new phrasings: kept rows' n-grams copied from `previous` a run of
+        consecutive rows at a time (an edit leaves a few long runs), fresh ones counted. An
+        n-gram no phrasing has any more keeps its column (document frequency 0), so kept rows'
+        term ids stay valid unless new n-grams come."""
+        vocabulary = previous.keys
+        if not np.isin(counted.vocabulary, vocabulary).all():
+            vocabulary = np.union1d(vocabulary, counted.vocabulary)
+        dtype = _term_dtype(len(vocabulary))
+        moved = None if vocabulary is previous.keys else np.searchsorted(vocabulary, previous.keys).astype(dtype)
+        fresh_terms = np.searchsorted(vocabulary, counted.vocabulary).astype(dtype)[counted.terms]
+        fresh_ptr = np.concatenate([[0], np.cumsum(np.bincount(counted.rows, minlength=len(fresh)))])
         kept = previous_rows >= 0
-        old = previous_rows[kept]
-        lengths = np.zeros(len(previous_rows), dtype=np.int64)
-        lengths[kept] = previous.row_ptr[old + 1] - previous.row_ptr[old]
-        lengths[fresh] = np.bincount(local_rows, minlength=len(fresh))
-        # one pool: the previous rows' n-grams, then the fresh ones; every new row is a slice of it
-        starts = np.zeros(len(previous_rows), dtype=np.int64)
-        starts[kept] = previous.row_ptr[old]
-        starts[fresh] = len(previous.row_terms) + np.concatenate([[0], np.cumsum(lengths[fresh])[:-1]])
-        picks = ranges(starts, lengths)
-        from_old = picks < len(previous.row_terms)
-        old_terms = previous.row_terms[picks[from_old]]
-        used = np.bincount(old_terms, minlength=len(previous.keys)) > 0
-        vocabulary = np.union1d(previous.keys[used], keys)
-        terms = np.empty(len(picks), dtype=np.int64)  # old term ids mapped through the keys, not per n-gram
-        terms[from_old] = np.searchsorted(vocabulary, previous.keys)[old_terms]
-        terms[~from_old] = np.searchsorted(vocabulary, keys)[picks[~from_old] - len(previous.row_terms)]
-        pool_counts = np.concatenate([previous.row_counts, counts])[picks]
-        rows = np.repeat(np.arange(len(previous_rows)), lengths)
-        return cls._assemble(previous.alphabet, vocabulary, rows, terms, pool_counts, len(previous_rows))
+        # a run starts where kept changes, or where kept rows stop following each other in `previous`
+        starts = np.flatnonzero(np.concatenate([[True], (kept[1:] != kept[:-1])
+                                                | (kept[1:] & (previous_rows[1:] != previous_rows[:-1] + 1))]))
+        ends = np.append(starts[1:], len(previous_rows))
+        first_fresh = np.searchsorted(fresh, starts)  # fresh rows are in order: a fresh run is a slice of them
+        terms, counts, lengths = [], [], []
+        for start, end, f in zip(starts.tolist(), ends.tolist(), first_fresh.tolist()):
+            if kept[start]:
+                a, b = previous.row_ptr[previous_rows[start]], previous.row_ptr[previous_rows[end - 1] + 1]
+                old = previous.row_terms[a:b]
+                terms.append(old.astype(dtype, copy=False) if moved is None else moved[old])
+                counts.append(previous.row_counts[a:b])
+                lengths.append(np.diff(previous.row_ptr[previous_rows[start] : previous_rows[end - 1] + 2]))
+            else:
+                a, b = fresh_ptr[f], fresh_ptr[f + end - start]
+                terms.append(fresh_terms[a:b])
+                counts.append(counted.counts[a:b])
+                lengths.append(np.diff(fresh_ptr[f : f + end - start + 1]))
+        row_ptr = np.concatenate([[0], np.cumsum(np.concatenate(lengths))])
+        return cls._finish(previous.alphabet, vocabulary, row_ptr, np.concatenate(terms), np.concatenate(counts))
 
     @classmethod
-    def _assemble(cls, alphabet: np.ndarray, vocabulary: np.ndarray, rows: np.ndarray, terms: np.ndarray,
-                  counts: np.ndarray, n: int) -> LexicalIndex:
-        """The index from every (row, term, count), sorted by row, then term."""
-        df = np.bincount(terms, minlength=len(vocabulary))
+    def _finish(cls, alphabet: np.ndarray, vocabulary: np.ndarray, row_ptr: np.ndarray, terms: np.ndarray,
+                counts: np.ndarray) -> LexicalIndex:
+        """The index from each phrasing's n-grams (terms and counts, row after row, `row_ptr`
+        marking where each starts): IDF, norms and the rare n-grams' postings."""
+        n = len(row_ptr) - 1
+        df = np.bincount(terms, minlength=len(vocabulary)).astype(np.int32)
         idf = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
-        values = _tf(counts) * idf[terms]
-        norms = np.sqrt(np.bincount(rows, weights=values.astype(np.float64) ** 2, minlength=n)).astype(np.float32)
-        values /= np.where(norms > 0, norms, 1.0)[rows]
-        rare = df <= max(RARE_MIN, int(RARE_SHARE * n))
-        rare_pairs = np.flatnonzero(rare[terms])
-        order = rare_pairs[np.argsort(terms[rare_pairs], kind="stable")]
+        values = _tf(counts)
+        values *= idf[terms]
+        sums = np.zeros(len(values) + 1)  # running sums of squares: a row's is a difference
+        for start in range(0, len(values), SUM_CHUNK):  # in float64, a chunk at a time: no 88 MB copy at 100k
+            part = values[start : start + SUM_CHUNK]
+            np.cumsum(part * part, dtype=np.float64, out=sums[start + 1 : start + 1 + len(part)])
+            sums[start + 1 : start + 1 + len(part)] += sums[start]
+        norms = np.sqrt(np.maximum(sums[row_ptr[1:]] - sums[row_ptr[:-1]], 0.0)).astype(np.float32)
+        rare = (df > 0) & (df <= max(RARE_MIN, int(RARE_SHARE * n)))
+        pairs = np.flatnonzero(rare[terms])
+        pairs = pairs[np.argsort(terms[pairs], kind="stable")]  # by term, then row (a radix sort of term ids)
+        rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(row_ptr))[pairs]
         return cls(
-            alphabet=alphabet, keys=vocabulary, idf=idf,
-            row_ptr=np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))]).astype(np.int64),
-            row_terms=terms.astype(np.uint16 if len(vocabulary) <= 2**16 else np.int32), row_counts=counts,
-            row_norms=norms,
-            rare_ptr=np.concatenate([[0], np.cumsum(np.where(rare, df, 0))]).astype(np.int64),
-            rare_rows=rows[order].astype(np.int32), rare_values=values[order].astype(np.float32),
+            alphabet=alphabet, keys=vocabulary, idf=idf, df=df, row_ptr=row_ptr.astype(np.int64),
+            row_terms=terms.astype(_term_dtype(len(vocabulary)), copy=False), row_counts=counts,
+            row_norms=norms, rare_ptr=np.concatenate([[0], np.cumsum(np.where(rare, df, 0))]).astype(np.int64),
+            rare_rows=rows.astype(np.int32), rare_values=(values[pairs] / np.where(norms > 0, norms, 1.0)[rows]),
         )
 
     def query_terms(self, queries: Sequence[str]) -> list[QueryTerms]:
@@ -169,7 +210,7 @@ class LexicalIndex:
         rows, keys = _grams(ids, owner, min(len(self.alphabet), MAX_CHARS) + 1)
         columns = np.searchsorted(self.keys, keys)
         known = columns < len(self.keys)
-        known[known] = self.keys[columns[known]] == keys[known]
+        known[known] = (self.keys[columns[known]] == keys[known]) & (self.df[columns[known]] > 0)
         pairs, counts = np.unique(rows[known] * len(self.keys) + columns[known], return_counts=True)
         rows, terms = pairs // len(self.keys), pairs % len(self.keys)
         weights = _tf(counts) * self.idf[terms]
@@ -237,6 +278,11 @@ def _counted(ids: np.ndarray, owner: np.ndarray, alphabet: np.ndarray) -> Counte
     vocabulary = np.unique(keys)  # sorting keys, then (row, term) as one int64: faster than a lexsort
     pairs, counts = np.unique(rows * len(vocabulary) + np.searchsorted(vocabulary, keys), return_counts=True)
     return Counted(vocabulary, pairs // len(vocabulary), pairs % len(vocabulary), np.minimum(counts, 255).astype(np.uint8))
+
+
+def _term_dtype(terms: int) -> type:
+    """Term ids in 2 bytes while they fit (22 MB less at 100k phrasings), else 4."""
+    return np.uint16 if terms <= 2**16 else np.int32
 
 
 _TF = (1.0 + np.log(np.maximum(np.arange(256), 1))).astype(np.float32)  # by count (0 never occurs)
