@@ -212,7 +212,7 @@ def scale_lines(results: list[tuple[int, dict, dict, dict]], edit: dict, home: d
         *rows,
         "",
         f"- Editing one entry of the {edit['phrasings']:,}-phrasing FAQ (100 files) while answering: served"
-        f" {edit['edit_served_s']} s after the file was written (the watcher polls twice a second); p99 per"
+        f" {edit['edit_served_s']} s after the file was written (the watcher polls four times a second); p99 per"
         f" message {edit['ms_p99_normal']:.1f} ms before, {edit['ms_p99_during_reload']:.1f} ms while reloading"
         f" ({edit['answered_during_reload']} messages).",
         f"- The admin Home tab over {home['records']:,} recorded questions (a third unanswered): last week's stats"

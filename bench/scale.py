@@ -21,8 +21,10 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_name] = "1"  # one core: BLAS must not spread a matmul over both
 
 import csv  # noqa: E402
+import gc  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
+import secrets  # noqa: E402
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -242,6 +244,7 @@ def reload(folder: Path, model: Path, cache: Path | None) -> None:
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(folder / "faq-parts", work)
     served = [Matcher(load_faq(work), LstmEncoder.load(model), Calibration(), index_cache=cache)]
+    gc.freeze()  # as `faqbot serve` does
     reloader = FaqReloader(work, lambda: served[0], lambda new: served.__setitem__(0, new), cache)
     with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
         texts = [row["text"] for row in csv.DictReader(file)]
@@ -255,7 +258,7 @@ def reload(folder: Path, model: Path, cache: Path | None) -> None:
     part = sorted(work.glob("*.yaml"))[len(list(work.glob("*.yaml"))) // 2]
     text = part.read_text(encoding="utf-8")
     entry = text.split("- id: ")[1].split("\n")[0]
-    question = "where do i book the quarterly bike shed inspection"
+    question = f"where do i book the quarterly bike shed inspection {secrets.token_hex(3)}"  # new to every cache
     stop = reloader.start()
     time.sleep(1.0)  # the watcher's first look
     edited = time.perf_counter()

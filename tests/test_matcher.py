@@ -208,6 +208,7 @@ def test_a_matcher_built_from_the_one_before_an_edit_answers_as_one_built_anew(
     after = Matcher(faq, encoder, fused_calibration(), exact_max=exact_max, previous=before)
     assert sorted(encoder.texts) == ["parking for bikes", "pw reset on my phone"]
     fresh = Matcher(faq, ConceptEncoder(), fused_calibration(), exact_max=exact_max)
+    assert np.array_equal(after.keys, fresh.keys) and after._fuzzy.choices == fresh._fuzzy.choices  # reused by row
     for question in [*QUESTIONS, "pw reset on my phone", "parking for bikes", f"{project(5)} status notes"]:
         got, want = after.match(question), fresh.match(question)
         assert (got.method, got.entry, got.phrasing) == (want.method, want.entry, want.phrasing), question

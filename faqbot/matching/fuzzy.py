@@ -11,7 +11,7 @@ Function words are removed first, so "how do i" does not make unrelated question
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -37,11 +37,15 @@ def content_words(normalized: str) -> str:
 class FuzzyIndex:
     """Guarded fuzzy scores of queries against a fixed list of normalised phrasings."""
 
-    def __init__(self, phrasings: Sequence[str], known: Mapping[str, str] | None = None) -> None:
-        """`known`: phrasing -> its choice, from the index of the FAQ before an edit."""
-        known = known or {}
+    def __init__(self, phrasings: Sequence[str], previous: FuzzyIndex | None = None,
+                 previous_rows: np.ndarray | None = None) -> None:
+        """`previous_rows[i]`: the row of phrasings[i] in `previous`, the index of the FAQ
+        before an edit (-1: new); what it prepared is reused."""
+        if previous is None or previous_rows is None:
+            previous_rows = np.full(len(phrasings), -1)
         # A phrasing made only of function words still needs something to compare.
-        self.choices = [known.get(p) or content_words(p) or p for p in phrasings]
+        self.choices = [previous.choices[row] if row >= 0 else content_words(p) or p
+                        for p, row in zip(phrasings, previous_rows.tolist())]
         self._lengths = np.array([len(c) for c in self.choices], dtype=np.float64)
 
     def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None) -> np.ndarray:

@@ -64,6 +64,17 @@ class Match:
         return self.entry is not None
 
 
+def _keys(normalized: list[str], previous: np.ndarray | None, before: np.ndarray | None) -> np.ndarray:
+    """Each phrasing's key: the previous matcher's where it had the phrasing, else hashed."""
+    if previous is None or before is None:
+        return phrasing_keys(normalized)
+    keys = np.empty(len(normalized), dtype=np.uint64)
+    kept = before >= 0
+    keys[kept] = previous[before[kept]]
+    keys[~kept] = phrasing_keys([normalized[i] for i in np.flatnonzero(~kept)])
+    return keys
+
+
 class Matcher:
     """Answers questions from one FAQ with an optional encoder and a calibration."""
 
@@ -89,13 +100,14 @@ class Matcher:
             self.normalized = list(faq.normalized)  # as loading validated them
         else:
             self.normalized = [normalize(p) for p in self.phrasings]
-        self.keys = phrasing_keys(self.normalized)
-        choices = dict(zip(previous.normalized, previous._fuzzy.choices)) if previous else {}
-        self._fuzzy = FuzzyIndex(self.normalized, choices)
-        lexical = None
+        before = None  # each phrasing's row in the previous matcher (-1: new)
         if previous is not None:
             rows = {text: i for i, text in enumerate(previous.normalized)}
             before = np.array([rows.get(text, -1) for text in self.normalized], dtype=np.int64)
+        self.keys = _keys(self.normalized, previous.keys if previous else None, before)
+        self._fuzzy = FuzzyIndex(self.normalized, previous._fuzzy if previous else None, before)
+        lexical = None
+        if previous is not None:
             lexical = lambda: LexicalIndex.build(self.normalized, previous._lexical, before)  # noqa: E731
         self._lexical = cached_lexical(self.normalized, index_cache, lexical)
         self._vectors = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import signal
 import threading
@@ -58,6 +59,7 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
     threading.Thread(target=_retention_loop, args=(store, settings.retention_days), daemon=True).start()
     app, services = assemble(settings, matcher, store, mode, listener_executor=listeners)
+    gc.freeze()  # the FAQ, model and indexes live as long as the process: out of the cycle collector's way
     if settings.watch_faq and services.reloader:
         services.reloader.start()
     signal.signal(signal.SIGTERM, _exit)
