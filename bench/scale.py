@@ -153,6 +153,7 @@ def measure(folder: Path, model: Path, cache: Path | None, compare: bool) -> Non
     ready = time.perf_counter()
     matcher._vectors.ready.wait()
     graph = time.perf_counter()
+    gc.freeze()  # as `faqbot serve` does
     with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     unrelated = {row["text"] for row in rows[-OFF_DOMAIN:]}

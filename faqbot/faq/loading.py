@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+from faqbot.atomic_file import write_atomically
 from faqbot.faq.schema import ENTRY_KEYS, TOP_LEVEL_KEYS, Entry, EntrySchema, Faq, FaqError, Problem
 from faqbot.matching import normalize as normalizer
 from faqbot.matching.normalize import normalize
@@ -161,14 +162,10 @@ class _ParsedFiles:
         if located:
             rows = [[i.entry.id, i.entry.question, i.entry.answer, i.entry.alternates, i.entry.tags, i.line,
                      i.phrasing_lines, i.normalized] for i in located]
-            tmp = kept.with_name(f"{kept.name}.{os.getpid()}.tmp")
             try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                tmp.write_text(json.dumps(rows), encoding="utf-8")
-                os.replace(tmp, kept)
+                write_atomically(kept, lambda tmp: tmp.write_text(json.dumps(rows), encoding="utf-8"))
             except OSError as exc:  # a full disk: the next start parses it again
                 log.warning("cannot keep %s parsed in %s (%s)", file, self.folder, exc)
-                tmp.unlink(missing_ok=True)
         return located
 
     def prune(self) -> None:

@@ -21,6 +21,7 @@ from typing import Literal
 
 import numpy as np
 
+from faqbot.atomic_file import write_atomically
 from faqbot.matching.encoder import Encoder
 
 Surface = Literal["channel", "direct"]
@@ -71,9 +72,7 @@ class Calibration:
     def save(self, path: Path) -> None:
         """Write as JSON (temp file, then rename: a reader never sees half a file)."""
         data = {"format": CALIBRATION_FORMAT, "features": list(FEATURES), **asdict(self)}
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_atomically(path, lambda tmp: tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8"))
 
     @classmethod
     def load(cls, path: Path) -> Calibration:

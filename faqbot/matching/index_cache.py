@@ -16,7 +16,6 @@ import hashlib
 import logging
 import os
 import sqlite3
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -24,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from faqbot.atomic_file import write_atomically
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.lexical import NGRAMS, LexicalIndex
 
@@ -167,17 +167,16 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:  # .npz files are zip archives
         log.warning("index cache %s is unreadable (%s); rebuilding", path, exc)
     arrays = build()
-    tmp = None
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as file:  # a file object: given a name, np.savez would add ".npz" to it
+            np.savez(file, **arrays)
+
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, suffix=".npz.tmp", delete=False) as tmp:
-            np.savez(tmp, **arrays)
-        os.replace(tmp.name, path)  # readers never see half a file
+        write_atomically(path, save)
         prune(folder, "*.npz")
     except OSError as exc:  # a full disk, a read-only folder: serve from memory
         log.warning("cannot write the index cache in %s (%s); serving without it", folder, exc)
-        if tmp is not None:
-            Path(tmp.name).unlink(missing_ok=True)  # no half-written file left to fill the disk
     return arrays
 
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from faqbot.atomic_file import write_atomically
 from faqbot.matching.heap import release_free_memory
 from faqbot.matching.index_cache import prune
 
@@ -54,15 +54,11 @@ def _keep(graph, graph_file: Path | None) -> None:
     """Write the graph to `graph_file` (temp file, then rename); a full disk only costs the next start."""
     if graph_file is None:
         return
-    tmp = graph_file.with_name(f"{graph_file.name}.{os.getpid()}.tmp")
     try:
-        graph_file.parent.mkdir(parents=True, exist_ok=True)
-        graph.save(str(tmp))
-        os.replace(tmp, graph_file)
+        write_atomically(graph_file, lambda tmp: graph.save(str(tmp)))
         prune(graph_file.parent, "graph-*.usearch")  # another model's or format's
     except Exception as exc:  # noqa: BLE001 - OSError or usearch's RuntimeError on a full disk
         log.warning("cannot keep the HNSW graph in %s (%s); the next start builds it again", graph_file, exc)
-        tmp.unlink(missing_ok=True)
 
 
 def phrasing_keys(texts: Sequence[str]) -> np.ndarray:
