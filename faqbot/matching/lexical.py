@@ -211,8 +211,7 @@ class LexicalIndex:
         columns = np.searchsorted(self.keys, keys)
         known = columns < len(self.keys)
         known[known] = (self.keys[columns[known]] == keys[known]) & (self.df[columns[known]] > 0)
-        pairs, counts = np.unique(rows[known] * len(self.keys) + columns[known], return_counts=True)
-        rows, terms = pairs // len(self.keys), pairs % len(self.keys)
+        rows, terms, counts = _count_pairs(rows[known], columns[known], len(self.keys))
         weights = _tf(counts) * self.idf[terms]
         bounds = np.searchsorted(rows, np.arange(len(queries) + 1))
         out = []
@@ -275,9 +274,16 @@ class LexicalIndex:
 def _counted(ids: np.ndarray, owner: np.ndarray, alphabet: np.ndarray) -> Counted:
     """Each text's distinct n-grams and their counts, sorted by text, then key."""
     rows, keys = _grams(ids, owner, min(len(alphabet), MAX_CHARS) + 1)
-    vocabulary = np.unique(keys)  # sorting keys, then (row, term) as one int64: faster than a lexsort
-    pairs, counts = np.unique(rows * len(vocabulary) + np.searchsorted(vocabulary, keys), return_counts=True)
-    return Counted(vocabulary, pairs // len(vocabulary), pairs % len(vocabulary), np.minimum(counts, 255).astype(np.uint8))
+    vocabulary = np.unique(keys)
+    rows, terms, counts = _count_pairs(rows, np.searchsorted(vocabulary, keys), len(vocabulary))
+    return Counted(vocabulary, rows, terms, np.minimum(counts, 255).astype(np.uint8))
+
+
+def _count_pairs(rows: np.ndarray, columns: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (row, column) pairs, sorted by row, then column, and how often each
+    occurs: one sort of row * width + column, faster than a lexsort."""
+    pairs, counts = np.unique(rows * width + columns, return_counts=True)
+    return pairs // width, pairs % width, counts
 
 
 def _term_dtype(terms: int) -> type:
