@@ -219,8 +219,8 @@ def scale_lines(results: list[tuple[int, dict, dict, dict]], edits: list[dict], 
         f" nonstop, {len(edits)} times in fresh processes: served {served} s after the file was written (the"
         f" watcher polls four times a second); p99 per message {normal} ms before, {during} ms while reloading.",
         f"- The admin Home tab over {home['records']:,} recorded questions (a third unanswered): last week's stats"
-        f" and unanswered groups computed in {home['home_tab_s']:.2f} s ({home['groups']} groups of the newest"
-        " 2,000 unanswered).",
+        f" and unanswered groups computed in {home['home_tab_s']:.2f} s at the first open, {home['home_tab_again_s']:.2f} s"
+        f" at the next ({home['groups']} groups of the newest 2,000 unanswered; their encodings are kept).",
         "",
         "Each size calibrated on itself in a fresh process (what `faqbot calibrate` does: up to 4,000 phrasings"
         " asked, against their candidates; only those the model's training held out when there are 20 or more),"

@@ -290,8 +290,8 @@ def home(folder: Path, records: int, model: Path) -> None:
     import random
     from datetime import UTC, datetime, timedelta
 
+    from faqbot.insights.report import DEFAULT_PERIOD, since, stats, unanswered_groups
     from faqbot.matching.encoder import LstmEncoder
-    from faqbot.report import DEFAULT_PERIOD, since, stats, unanswered_groups
     from faqbot.store import tables
     from faqbot.store.sql import SqlStore
 
@@ -311,13 +311,15 @@ def home(folder: Path, records: int, model: Path) -> None:
     with store.engine.begin() as connection:
         connection.execute(tables.questions.insert(), rows)
     encoder = LstmEncoder.load(model)
-    start = time.perf_counter()
-    period = since(DEFAULT_PERIOD)
-    usage, groups = stats(store, period), unanswered_groups(store, period, encoder)
-    seconds = time.perf_counter() - start
+    seconds = []
+    for _ in range(2):  # the first open after a start, then one that finds the encodings kept
+        start = time.perf_counter()
+        period = since(DEFAULT_PERIOD)
+        usage, groups = stats(store, period), unanswered_groups(store, period, encoder)
+        seconds.append(time.perf_counter() - start)
     path.unlink(missing_ok=True)
     print(json.dumps({"records": records, "questions_in_period": usage.questions, "groups": len(groups),
-                      "home_tab_s": round(seconds, 3)}))
+                      "home_tab_s": round(seconds[0], 3), "home_tab_again_s": round(seconds[1], 3)}))
 
 
 if __name__ == "__main__":

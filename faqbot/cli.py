@@ -222,7 +222,7 @@ since_option = click.option("--since", "period", default="7d", show_default=True
 
 
 def _since(period: str) -> datetime:
-    from faqbot.report import PeriodError, since
+    from faqbot.insights.report import PeriodError, since
 
     try:
         return since(period)
@@ -238,7 +238,7 @@ def _since(period: str) -> datetime:
 @json_option
 def report(period: str, plot: Path | None, as_json: bool, **flags: Any) -> None:
     """Usage stats and unanswered questions from the store (what admins see in Slack)."""
-    from faqbot.report import stats, unanswered_groups
+    from faqbot.insights.report import stats, unanswered_groups
 
     since = _since(period)
     config = settings(**flags)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from faqbot.report import Stats
+    from faqbot.insights.report import Stats
 
 
 def _pyplot() -> Any:

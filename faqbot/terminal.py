@@ -7,8 +7,8 @@ import re
 from typing import Any
 
 from faqbot.faq.schema import Faq
+from faqbot.insights.report import Group, Stats, percent
 from faqbot.matching.matcher import Match
-from faqbot.report import Group, Stats, percent
 
 SMALL_TALK = {"greeting": "Hi! Ask me a question about anything in the FAQ.", "thanks": "You're welcome!"}
 _LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")

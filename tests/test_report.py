@@ -5,6 +5,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
@@ -12,10 +13,10 @@ from ruamel.yaml import YAML
 from faqbot.cli import cli
 from faqbot.config import BUNDLED_MODEL
 from faqbot.faq.loading import load_faq
+from faqbot.insights.report import GROUP_COSINE, PeriodError, parse_period, stats, unanswered_groups
 from faqbot.matching.encoder import LstmEncoder
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
-from faqbot.report import GROUP_COSINE, PeriodError, parse_period, stats, unanswered_groups
 from faqbot.store.interface import Choice, Feedback, Question
 from faqbot.store.sql import SqlStore
 from faqbot.suggest import as_yaml, proposals
@@ -207,3 +208,28 @@ def test_times_in_other_zones_are_stored_and_compared_as_instants(store: SqlStor
     [back] = store.questions(datetime.now(pacific) - timedelta(hours=1))
     assert back.at == at and back.at.tzinfo == UTC
     assert store.questions(datetime.now(pacific) - timedelta(minutes=10)) == []
+
+
+def test_recorded_questions_are_encoded_once_across_reports() -> None:
+    """The Home tab groups mostly what it grouped at its last open: only new texts are encoded."""
+    from faqbot.insights.report import RememberedEncodings
+
+    encoder = LstmEncoder.load(BUNDLED_MODEL)
+    asked: list[list[str]] = []
+
+    class Counting:
+        name, dim = encoder.name, encoder.dim
+
+        def encode(self, texts):
+            asked.append(list(texts))
+            return encoder.encode(texts)
+
+    remembered = RememberedEncodings(size=3)
+    first = remembered.encode(Counting(), ["vpn setup", "pw reset", "vpn setup"])
+    second = remembered.encode(Counting(), ["pw reset", "parking", "vpn setup"])
+    assert asked == [["vpn setup", "pw reset"], ["parking"]]
+    assert np.allclose(second, encoder.encode(["pw reset", "parking", "vpn setup"]), atol=1e-6)
+    assert np.array_equal(first[0], first[2])
+    remembered.encode(Counting(), ["wifi"])  # the oldest ("pw reset" was used before "parking") goes
+    remembered.encode(Counting(), ["pw reset"])
+    assert asked[-1] == ["pw reset"]

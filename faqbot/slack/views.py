@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from faqbot.faq.schema import Faq
-from faqbot.report import Group, Stats, percent
+from faqbot.insights.report import Group, Stats, percent
 from faqbot.slack.blocks import COMMAND, HELP, Block, bullets, clip, sections
 
 HOME_BLOCKS = 100  # blocks in a Home tab view

@@ -13,7 +13,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from faqbot.report import DEFAULT_PERIOD, PeriodError, since, stats, unanswered_groups
+from faqbot.insights.report import DEFAULT_PERIOD, PeriodError, since, stats, unanswered_groups
 from faqbot.slack import blocks, replies, views
 from faqbot.slack.blocks import ButtonValue
 from faqbot.slack.listeners.handoff import ack_then

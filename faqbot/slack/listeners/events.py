@@ -11,8 +11,8 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from faqbot.insights.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.matching.channel_gate import looks_like_question
-from faqbot.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.slack import replies, views
 from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.replies import Reply

@@ -7,7 +7,8 @@ Both are computed from the store's records, so `/faq stats`, the App Home tab an
 from __future__ import annotations
 
 import re
-from collections import Counter, defaultdict
+import threading
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -149,11 +150,40 @@ def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, co
     return sorted(groups, key=lambda g: (-g.count, g.examples[0]))
 
 
+class RememberedEncodings:
+    """Encodings of recorded questions, the newest `size` kept: every open of the Home tab
+    groups mostly the questions it grouped last time (encoding 2,000 took 0.4 s)."""
+
+    def __init__(self, size: int = 2 * MAX_GROUPED) -> None:
+        self.size = size
+        self._kept: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()  # (model, text), oldest first
+        self._lock = threading.Lock()  # Home tabs open in several listener threads
+
+    def encode(self, encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
+        """encoder.encode(texts), encoding only the texts not kept."""
+        with self._lock:
+            new = [t for t in dict.fromkeys(texts) if (encoder.name, t) not in self._kept]
+        fresh = dict(zip(new, encoder.encode(new))) if new else {}
+        with self._lock:
+            for text, vector in fresh.items():
+                self._kept[(encoder.name, text)] = vector
+            rows = [fresh[t] if t in fresh else self._kept[(encoder.name, t)] for t in texts]
+            for text in texts:
+                if (encoder.name, text) in self._kept:
+                    self._kept.move_to_end((encoder.name, text))
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return np.stack(rows) if rows else np.zeros((0, encoder.dim), dtype=np.float32)
+
+
+_REMEMBERED = RememberedEncodings()
+
+
 def _group(asked: Sequence[Question], encoder: Encoder | None, cosine: float) -> list[list[int]]:
     """Leader clustering: each question joins the first group whose leader is close enough."""
     leaders: list[int] = []
     members: list[list[int]] = []
-    vectors = encoder.encode([q.normalized for q in asked]) if encoder is not None and asked else None
+    vectors = _REMEMBERED.encode(encoder, [q.normalized for q in asked]) if encoder is not None and asked else None
     for i, q in enumerate(asked):
         if vectors is not None and leaders:
             scores = vectors[leaders] @ vectors[i]
