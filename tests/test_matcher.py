@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from faqbot.faq.loading import load_faq
-from faqbot.matching.decision import SEMANTIC_WEIGHT
+from faqbot.matching.decision import METHODS, SEMANTIC_WEIGHT, decide
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
 from tests.conftest import ConceptEncoder, fused_calibration, write
@@ -185,6 +185,28 @@ def test_candidates_decide_and_suggest_as_scoring_every_phrasing_does(tmp_path: 
     assert np.allclose(scored.features, everything.features, atol=1e-6)
     # Non-candidates score nothing: most of the 403 entries.
     assert (np.isinf(scored.fused[0])).sum() > 300
+
+
+@pytest.mark.parametrize("exact_max", [0, 10**6])
+def test_a_question_decides_as_in_a_batch_though_fuzzy_matching_runs_only_when_unsure(
+        tmp_path: Path, faq_file: Path, exact_max: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The served path skips fuzzy matching when the confidence answers (it could change
+    nothing), and decides as `score` + `decide`, which compute every signal, do."""
+    matcher = Matcher(load_faq(large_faq(tmp_path, faq_file)), ConceptEncoder(), fused_calibration(), exact_max=exact_max)
+    fuzzy_runs: list[str] = []
+    scores = matcher._fuzzy.scores
+    monkeypatch.setattr(matcher._fuzzy, "scores", lambda queries, **kw: fuzzy_runs.extend(queries) or scores(queries, **kw))
+    for question in [*QUESTIONS, "how do i conect to the vpnn?"]:
+        for surface in ("direct", "channel"):
+            fuzzy_runs.clear()
+            got = matcher.match(question, surface)
+            batch = decide(matcher.score([question]), matcher.calibration, surface)
+            fuzzy_runs.remove(got.normalized)  # the batch's own run
+            want = (METHODS[int(batch.method[0])], int(batch.entry[0]))
+            index = matcher.faq.entries.index(got.entry) if got.entry else -1
+            assert (got.method, index) == want or got.small_talk, (question, surface)
+            assert bool(fuzzy_runs) == (got.method != "semantic" and bool(got.normalized) and not got.small_talk)
+    assert matcher.match("how do i conect to the vpnn?").method == "fuzzy"
 
 
 class CountingConcepts(ConceptEncoder):

@@ -138,18 +138,24 @@ class Matcher:
         normalized = [normalize(t) for t in texts]
         if self.exact:
             return self.entry_scores(self.phrasing_scores(normalized, workers), normalized)
-        return Scores.concat([self._widened(*self._candidate_scores(q)[2:]) for q in normalized])
+        return Scores.concat([self._widened(*self._by_entry(*self.candidates(q), q)) for q in normalized])
 
     def match(self, text: str, surface: Surface = "direct") -> Match:
-        """The served path: one question in, the decision for that surface and suggestions out."""
+        """The served path: one question in, the decision for that surface and suggestions out.
+
+        Fuzzy matching can only answer where the confidence does not, so it runs only then."""
         normalized = normalize(text)
         social = small_talk(normalized)
         if self.exact:
-            rows, by_phrasing = self._all, self.phrasing_scores([normalized], workers=1)
-            columns, scores = self._every_entry, self.entry_scores(by_phrasing, [normalized])
+            rows, by_phrasing = self._all, self.phrasing_scores([normalized], workers=1, fuzzy=False)
         else:
-            rows, by_phrasing, columns, scores = self._candidate_scores(normalized)
+            rows, by_phrasing = self.candidates(normalized, fuzzy=False)
+        columns, scores = self._by_entry(rows, by_phrasing, normalized)
         decisions = decide(scores, self.calibration, surface)
+        if decisions.method[0] != SEMANTIC and normalized and not social:
+            by_phrasing["fuzzy"] = self._fuzzy.scores([normalized], rows=None if self.exact else rows)
+            columns, scores = self._by_entry(rows, by_phrasing, normalized)
+            decisions = decide(scores, self.calibration, surface)
         # "thanks!" gets a friendly word, never an entry or three unrelated suggestions
         method, column = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
         index = int(columns[column]) if column >= 0 else -1
@@ -167,17 +173,19 @@ class Matcher:
             small_talk=social,
         )
 
-    def phrasing_scores(self, normalized: list[str], workers: int) -> dict[str, np.ndarray | None]:
-        """(queries, phrasings) scores of normalised queries per signal (semantic None without encoder)."""
+    def phrasing_scores(self, normalized: list[str], workers: int, fuzzy: bool = True) -> dict[str, np.ndarray | None]:
+        """(queries, phrasings) scores of normalised queries per signal (semantic None without
+        encoder; fuzzy 0 unless `fuzzy`)."""
         semantic = None
         if self.encoder is not None:
             semantic = self.encoder.encode(normalized) @ self._vectors.matrix.T
         return {"semantic": semantic, "lexical": self._lexical.scores(normalized),
-                "fuzzy": self._fuzzy.scores(normalized, workers=workers)}
+                "fuzzy": self._fuzzy.scores(normalized, workers=workers) if fuzzy
+                else np.zeros((len(normalized), len(self.phrasings)))}
 
-    def candidates(self, normalized: str) -> tuple[np.ndarray, dict[str, np.ndarray | None]]:
+    def candidates(self, normalized: str, fuzzy: bool = True) -> tuple[np.ndarray, dict[str, np.ndarray | None]]:
         """One normalised query's candidate phrasings (every phrasing of each candidate entry,
-        grouped by entry) and their (1, rows) scores per signal."""
+        grouped by entry) and their (1, rows) scores per signal (fuzzy 0 unless `fuzzy`)."""
         terms = self._lexical.query_terms([normalized])[0]
         found = [self._lexical.candidates(terms, SHARING)]
         vector = None
@@ -189,15 +197,17 @@ class Matcher:
         by_phrasing = {
             "semantic": None if vector is None else (self._vectors.take(rows) @ vector)[None, :],
             "lexical": self._lexical.row_scores(terms, rows)[None, :],
-            "fuzzy": self._fuzzy.scores([normalized], rows=rows),
+            "fuzzy": self._fuzzy.scores([normalized], rows=rows) if fuzzy else np.zeros((1, len(rows))),
         }
         return rows, by_phrasing
 
-    def _candidate_scores(self, normalized: str) -> tuple[np.ndarray, dict[str, np.ndarray | None], np.ndarray, Scores]:
-        """One query against its candidates only: the rows scored, their scores per signal,
-        the candidate entries and their entry-level scores (one column each, so deciding
-        costs the same at any FAQ size)."""
-        rows, by_phrasing = self.candidates(normalized)
+    def _by_entry(self, rows: np.ndarray, by_phrasing: dict[str, np.ndarray | None],
+                  normalized: str) -> tuple[np.ndarray, Scores]:
+        """One query's phrasing scores over `rows` reduced to entry level: (the entry of each
+        column, the scores). A large FAQ's candidates give one column per candidate entry,
+        so deciding costs the same at any FAQ size."""
+        if self.exact:
+            return self._every_entry, self.entry_scores(by_phrasing, [normalized])
         entries, local = self.groups(rows)
 
         def by_entry(m: np.ndarray | None) -> np.ndarray | None:
@@ -205,10 +215,9 @@ class Matcher:
                 return None
             return np.maximum.reduceat(m, local, axis=1) if len(rows) else np.zeros((1, 0), dtype=m.dtype)
 
-        scores = Scores(by_entry(by_phrasing["semantic"]), by_entry(by_phrasing["lexical"]),
-                        by_entry(by_phrasing["fuzzy"]), np.array([not normalized]),
-                        weight=self.calibration.semantic_weight)
-        return rows, by_phrasing, entries, scores
+        return entries, Scores(by_entry(by_phrasing["semantic"]), by_entry(by_phrasing["lexical"]),
+                               by_entry(by_phrasing["fuzzy"]), np.array([not normalized]),
+                               weight=self.calibration.semantic_weight)
 
     def _widened(self, columns: np.ndarray, scores: Scores) -> Scores:
         """Scores of some entries as scores of all, -inf (fuzzy: 0) for the others, for batches."""
