@@ -32,24 +32,22 @@ SUM_CHUNK = 2**20  # n-gram weights summed at once
 POSTINGS = 3000  # rare-n-gram postings a query reads for its candidates, at most (the rarest first)
 
 
-def _char_ids(texts: Sequence[str], alphabet: np.ndarray | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ids, owner, alphabet): one id per character of the texts' padded words (0 between
-    words and texts, -1 for a character the alphabet lacks) and the text of each."""
+def _char_ids(texts: Sequence[str], alphabet: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, owner): one id per character of the texts' padded words (0 between words and
+    texts, -1 for a character the alphabet lacks) and the text of each."""
     segments = ["".join(f" {word} \0" for word in text.split()) for text in texts]
     codes = np.frombuffer("".join(segments).encode("utf-32-le"), dtype=np.uint32)
     owner = np.repeat(np.arange(len(texts), dtype=np.int64), [len(s) for s in segments])
-    if alphabet is None:
-        alphabet = np.unique(codes[codes != 0])
     ids = np.searchsorted(alphabet, codes).astype(np.int64)
     known = ids < len(alphabet)
     known[known] = alphabet[ids[known]] == codes[known]
     ids = np.where(codes == 0, 0, np.where(known, np.minimum(ids + 1, MAX_CHARS), -1))
-    return ids, owner, alphabet
+    return ids, owner
 
 
 def _alphabet(texts: Sequence[str]) -> np.ndarray:
-    """The characters of the texts' words and the space that pads them, sorted (what
-    `_char_ids` finds with no alphabet given)."""
+    """The characters of the texts' words and the space that pads them, sorted: what
+    `_char_ids` gives ids to."""
     words = " ".join(" ".join(text.split()) for text in texts)
     codes = np.unique(np.frombuffer(words.encode("utf-32-le"), dtype=np.uint32))
     return np.union1d(codes, [ord(" ")]).astype(np.uint32) if len(codes) else codes
@@ -119,7 +117,7 @@ class LexicalIndex:
         n-grams are reused, so an edit of a 100k-phrasing FAQ counts only what changed."""
         if previous is not None and previous_rows is not None and len(previous_rows):
             fresh = np.flatnonzero(previous_rows < 0)
-            ids, owner, _ = _char_ids([phrasings[i] for i in fresh], previous.alphabet)
+            ids, owner = _char_ids([phrasings[i] for i in fresh], previous.alphabet)
             if not (ids < 0).any():  # no character the old alphabet lacks: its keys still apply
                 return cls._update(previous, previous_rows, fresh, _counted(ids, owner, previous.alphabet))
         alphabet = _alphabet(phrasings)
@@ -128,7 +126,7 @@ class LexicalIndex:
         vocabularies, local_terms, counts, lengths = [], [], [], [np.zeros(0, dtype=np.int64)]
         for start in range(0, len(phrasings), COUNT_CHUNK):
             chunk = phrasings[start : start + COUNT_CHUNK]
-            counted = _counted(*_char_ids(chunk, alphabet)[:2], alphabet)
+            counted = _counted(*_char_ids(chunk, alphabet), alphabet)
             vocabularies.append(counted.vocabulary)
             local_terms.append(counted.terms.astype(_term_dtype(len(counted.vocabulary))))
             counts.append(counted.counts)
@@ -206,7 +204,7 @@ class LexicalIndex:
     def query_terms(self, queries: Sequence[str]) -> list[QueryTerms]:
         """Each normalised query's n-grams that some phrasing has, weighted as scikit-learn's
         `transform` weights them (unknown n-grams are ignored, then the row is normalised)."""
-        ids, owner, _ = _char_ids(queries, self.alphabet)
+        ids, owner = _char_ids(queries, self.alphabet)
         rows, keys = _grams(ids, owner, min(len(self.alphabet), MAX_CHARS) + 1)
         columns = np.searchsorted(self.keys, keys)
         known = columns < len(self.keys)
