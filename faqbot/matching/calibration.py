@@ -106,17 +106,11 @@ def _candidate_side(matcher: Matcher, asked: np.ndarray) -> FaqSide:
     found: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # per question: entries, encoder, n-gram maxima
     for hide_entry in (False, True):
         for i in asked:
-            rows, by_phrasing = matcher.candidates(matcher.normalized[i])
+            rows, by_phrasing = matcher.candidates(matcher.normalized[i], fuzzy=False)  # the fit uses no fuzzy
             keep = owner[rows] != owner[i] if hide_entry else rows != i
-            rows = rows[keep]
-            entries, starts = matcher.groups(rows)
-
-            def maxima(signal: np.ndarray | None) -> np.ndarray | None:
-                if signal is None:
-                    return None
-                return np.maximum.reduceat(signal[0, keep], starts) if len(rows) else np.zeros(0)
-
-            found.append((entries, maxima(by_phrasing["semantic"]), maxima(by_phrasing["lexical"])))
+            kept = {name: None if m is None else m[:, keep] for name, m in by_phrasing.items()}
+            entries, scores = matcher.entry_level(rows[keep], kept, matcher.normalized[i])
+            found.append((entries, None if scores.semantic is None else scores.semantic[0], scores.lexical[0]))
     width = max(1, *(len(e) for e, *_ in found))
     columns = np.full((len(found), width), -1, dtype=np.intp)
     semantic = np.full((len(found), width), -np.inf) if matcher.encoder is not None else None

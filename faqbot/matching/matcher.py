@@ -100,15 +100,13 @@ class Matcher:
             self.normalized = list(faq.normalized)  # as loading validated them
         else:
             self.normalized = [normalize(p) for p in self.phrasings]
-        before = None  # each phrasing's row in the previous matcher (-1: new)
+        before, lexical = None, None  # each phrasing's row in the previous matcher (-1: new); its n-gram update
         if previous is not None:
             rows = {text: i for i, text in enumerate(previous.normalized)}
             before = np.array([rows.get(text, -1) for text in self.normalized], dtype=np.int64)
+            lexical = lambda: LexicalIndex.build(self.normalized, previous._lexical, before)  # noqa: E731
         self.keys = _keys(self.normalized, previous.keys if previous else None, before)
         self._fuzzy = FuzzyIndex(self.normalized, previous._fuzzy if previous else None, before)
-        lexical = None
-        if previous is not None:
-            lexical = lambda: LexicalIndex.build(self.normalized, previous._lexical, before)  # noqa: E731
         self._lexical = cached_lexical(self.normalized, index_cache, lexical)
         self._vectors = None
         if encoder is not None:
@@ -138,7 +136,7 @@ class Matcher:
         normalized = [normalize(t) for t in texts]
         if self.exact:
             return self.entry_scores(self.phrasing_scores(normalized, workers), normalized)
-        return Scores.concat([self._widened(*self._by_entry(*self.candidates(q), q)) for q in normalized])
+        return Scores.concat([self._widened(*self.entry_level(*self.candidates(q), q)) for q in normalized])
 
     def match(self, text: str, surface: Surface = "direct") -> Match:
         """The served path: one question in, the decision for that surface and suggestions out.
@@ -150,11 +148,11 @@ class Matcher:
             rows, by_phrasing = self._all, self.phrasing_scores([normalized], workers=1, fuzzy=False)
         else:
             rows, by_phrasing = self.candidates(normalized, fuzzy=False)
-        columns, scores = self._by_entry(rows, by_phrasing, normalized)
+        columns, scores = self.entry_level(rows, by_phrasing, normalized)
         decisions = decide(scores, self.calibration, surface)
         if decisions.method[0] != SEMANTIC and normalized and not social:
             by_phrasing["fuzzy"] = self._fuzzy.scores([normalized], rows=None if self.exact else rows)
-            columns, scores = self._by_entry(rows, by_phrasing, normalized)
+            columns, scores = self.entry_level(rows, by_phrasing, normalized)
             decisions = decide(scores, self.calibration, surface)
         # "thanks!" gets a friendly word, never an entry or three unrelated suggestions
         method, column = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
@@ -201,14 +199,14 @@ class Matcher:
         }
         return rows, by_phrasing
 
-    def _by_entry(self, rows: np.ndarray, by_phrasing: dict[str, np.ndarray | None],
+    def entry_level(self, rows: np.ndarray, by_phrasing: dict[str, np.ndarray | None],
                   normalized: str) -> tuple[np.ndarray, Scores]:
         """One query's phrasing scores over `rows` reduced to entry level: (the entry of each
         column, the scores). A large FAQ's candidates give one column per candidate entry,
         so deciding costs the same at any FAQ size."""
         if self.exact:
             return self._every_entry, self.entry_scores(by_phrasing, [normalized])
-        entries, local = self.groups(rows)
+        entries, local = self._groups(rows)
 
         def by_entry(m: np.ndarray | None) -> np.ndarray | None:
             if m is None:
@@ -231,7 +229,7 @@ class Matcher:
         return replace(scores, semantic=widen(scores.semantic, -np.inf), lexical=widen(scores.lexical, -np.inf),
                        fuzzy=widen(scores.fuzzy, 0.0))
 
-    def groups(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _groups(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """For phrasings grouped by entry: (their entries, where each entry's group starts in rows)."""
         if not len(rows):
             return np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
