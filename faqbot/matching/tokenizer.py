@@ -46,15 +46,19 @@ class Tokenizer:
 
     def tokens(self, text: str) -> list[str]:
         """Tokens of an already normalised text (lower case, words split by spaces)."""
-        words = text.split()
-        if self.kind == "word":
-            return words[: self.max_len]
-        pieces: list[str] = []
-        for word in words:
-            pieces.extend(self._wordpieces(word))
-            if len(pieces) >= self.max_len:
+        return self._first(text, self._pieces)
+
+    def _first(self, text: str, per_word: Callable[[str], Sequence]) -> list:
+        """`per_word(word)` for the text's words, concatenated and cut at `max_len`."""
+        out: list = []
+        for word in text.split():
+            out.extend(per_word(word))
+            if len(out) >= self.max_len:
                 break
-        return pieces[: self.max_len]
+        return out[: self.max_len]
+
+    def _pieces(self, word: str) -> list[str]:
+        return [word] if self.kind == "word" else self._wordpieces(word)
 
     def _wordpieces(self, word: str) -> list[str]:
         """Greedy longest-match-first split, as BERT does; unsplittable words are UNK."""
@@ -79,22 +83,11 @@ class Tokenizer:
         """A word's ids, remembered: a large FAQ's phrasings repeat a few thousand words
         (splitting each occurrence again took a quarter of encoding 100,000 phrasings)."""
         unk = self.unk_id
-
-        def ids_of(word: str) -> tuple[int, ...]:
-            if self.kind == "word":
-                return (self.ids.get(word, unk),)
-            return tuple(self.ids.get(piece, unk) for piece in self._wordpieces(word))
-
-        return lru_cache(maxsize=WORDS_REMEMBERED)(ids_of)
+        return lru_cache(maxsize=WORDS_REMEMBERED)(lambda word: tuple(self.ids.get(p, unk) for p in self._pieces(word)))
 
     def encode(self, text: str) -> list[int]:
         """The ids of `tokens(text)`."""
-        ids: list[int] = []
-        for word in text.split():
-            ids.extend(self._word_ids(word))
-            if len(ids) >= self.max_len:
-                break
-        return ids[: self.max_len]
+        return self._first(text, self._word_ids)
 
     def batch(self, texts: Sequence[str]) -> np.ndarray:
         """(len(texts), longest) int32 ids, right-padded with 0; at least one column."""
