@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from faqbot.faq.handover import build_forked
 from faqbot.faq.loading import Mark, faq_files, file_mark, load_faq
 from faqbot.faq.schema import FaqError
 from faqbot.matching.decision import Calibration, CalibrationError
@@ -82,14 +83,19 @@ class FaqReloader:
         with self._lock:
             old = self._current()
             try:
-                faq = load_faq(self.path, previous=old.faq, cache=self._index_cache)  # only changed files are parsed
-                for warning in faq.warnings:
-                    log.warning("FAQ: %s", warning)
                 mark = self._calibration_mark()
                 changed = mark is not None and mark != self._calibration_seen  # a removed file changes nothing
                 calibration = self._read_calibration(old) if changed else old.calibration
-                # what the served matcher computed for unchanged phrasings is reused, so an edit costs what it changed
-                self._replace(Matcher(faq, old.encoder, calibration, index_cache=self._index_cache, previous=old))
+
+                def build() -> Matcher:  # only changed files are parsed; unchanged phrasings cost nothing
+                    faq = load_faq(self.path, previous=old.faq, cache=self._index_cache)
+                    return Matcher(faq, old.encoder, calibration, index_cache=self._index_cache, previous=old)
+
+                new = build_forked(build, old)  # in a child process: answers go on undisturbed
+                faq = new.faq
+                for warning in faq.warnings:
+                    log.warning("FAQ: %s", warning)
+                self._replace(new)
                 # the new FAQ's objects live until the next edit: out of the cycle collector's
                 # way (a full collection walked them for 95 ms at 100k phrasings, holding the GIL)
                 gc.freeze()

@@ -65,6 +65,10 @@ class Faq:
     def by_id(self) -> dict[str, Entry]:
         return {entry.id: entry for entry in self.entries}
 
+    def __getstate__(self) -> dict:
+        """Pickled without `by_id`, which is worked out again where it is used."""
+        return {k: v for k, v in vars(self).items() if k != "by_id"}
+
     def __len__(self) -> int:
         return len(self.entries)
 

@@ -15,7 +15,7 @@ others as -inf.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -125,6 +125,12 @@ class Matcher:
         self._every_entry = np.arange(len(faq.entries))
         self.exact_max = exact_max
         release_free_memory()  # the temporaries of loading and indexing
+
+    def containers(self) -> list[Sequence | Mapping]:
+        """The large Python containers, always in this order: an edited FAQ's matcher holds
+        mostly the same objects in them (faq/handover.py sends only the new ones)."""
+        return [self.faq.entries, self.faq.normalized or (), self.phrasings, self.normalized, self._fuzzy.choices,
+                self.faq.files]
 
     @property
     def exact(self) -> bool:

@@ -83,14 +83,33 @@ class VectorIndex:
         self._order = np.argsort(keys, kind="stable")
         self._sorted_keys = keys[self._order]  # once: a gather of every key per question cost 0.8 ms at 100k
         self._graph = graph
+        self._graph_file, self._background, self._ann_min = graph_file, background, ann_min  # for the next edit's
+        self._start()
+
+    def _start(self) -> None:
+        """Search the graph given, or scan until one is read or built (in a thread with `background`)."""
         self.ready = threading.Event()  # set once the graph (if any) answers
-        self._graph_file, self._background = graph_file, background  # for the index of the next edit
-        if graph is not None or len(keys) < ann_min:
+        if self._graph is not None or len(self.keys) < self._ann_min:
             self.ready.set()
-        elif background:
-            threading.Thread(target=self._make_graph, args=(graph_file,), name="faq-graph", daemon=True).start()
+        elif self._background:
+            threading.Thread(target=self._make_graph, args=(self._graph_file,), name="faq-graph", daemon=True).start()
         else:
-            self._make_graph(graph_file)
+            self._make_graph(self._graph_file)
+
+    def __getstate__(self) -> dict:
+        """For another process (faq/handover.py): the arrays, and the graph as the bytes of its
+        file, which pickle protocol 5 passes out of band; a graph still being built is built
+        again there."""
+        state = {k: v for k, v in vars(self).items() if k not in ("ready", "_graph_bytes")}
+        state["_graph"] = None if self._graph is None else np.frombuffer(self._graph.save(), dtype=np.uint8)
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        vars(self).update(state)
+        if self._graph is not None:  # the graph's bytes: searched where they lie (a view cannot change)
+            self._graph_bytes, self._graph = self._graph, self._new_graph()
+            self._graph.view(self._graph_bytes)
+        self._start()
 
     def _make_graph(self, graph_file: Path | None) -> None:
         """Read (and change) or build the graph, keep it, then search it instead of scanning."""
@@ -143,7 +162,7 @@ class VectorIndex:
         vectors[fresh] = encode(fresh)
         graph = self._graph
         if graph is not None and len(keys) >= ann_min:
-            graph = graph.copy()  # a copy: the index being replaced keeps answering meanwhile
+            graph = graph.copy()  # a copy: the index being replaced keeps answering (and may be a view)
             _change(graph, self.keys, keys, fresh, lambda: vectors[fresh])
         else:
             graph = None  # built anew (or kept scanning) by the new index

@@ -1,0 +1,244 @@
+"""Building an edited FAQ's matcher in a forked process, handed back as memory-mapped files.
+
+At 100,000 phrasings a reload is about a second of Python and NumPy work. On a thread of
+the serving process it held the GIL for 10-60 ms at a time, and answers waited on it: p99
+rose from 6 ms to 64-102 ms while reloading. A forked child does the work on its own core,
+from a copy-on-write view of the served matcher (so an edit still costs only what it
+changed), and hands the result back through a temporary folder:
+
+- NumPy arrays (and the HNSW graph, as the bytes of its file) travel out of band (pickle
+  protocol 5) in one file, which this process maps: no copy, no GIL held while pages come in;
+- the large Python containers (entries, phrasings, parsed files) mostly hold objects this
+  process already has. They travel as slices of the served matcher's, joined here in C;
+  only new objects are pickled, `FRAME` at a time, and unpickled a frame at a time with a
+  pause between, so an answer never waits long for the interpreter.
+
+The files are unlinked as soon as they are mapped: the mapping keeps them while the matcher
+is served, and nothing is left behind. Without `os.fork` (Windows), or where the files
+cannot be written (a full disk), the matcher is built on the calling thread, as before.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import mmap
+import multiprocessing
+import operator
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+
+from faqbot.faq.schema import FaqError
+from faqbot.matching.matcher import Matcher
+
+log = logging.getLogger(__name__)
+
+FRAME = 256  # new objects unpickled at once here (256 entries: about 4 ms)
+PAUSE_S = 0.002  # between frames, so that answers get the interpreter
+TIMEOUT_S = 600.0  # a child silent this long is stopped (a lock some thread held at the fork)
+ALIGN = 64  # bytes; where each array starts in the mapped file
+ARRAYS, FRAMES = "arrays.bin", "frames.pickle"
+
+
+class RebuildError(Exception):
+    """The child process failed to build the matcher: it raised, died, or went silent."""
+
+
+def build_forked(build: Callable[[], Matcher], served: Matcher) -> Matcher:
+    """`build()`'s matcher, built in a forked child and handed to this process. A FaqError
+    raised by `build` is raised here; any other failure of the child is a RebuildError."""
+    if not hasattr(os, "fork"):
+        return build()
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="faqbot-handover-"))
+    except OSError as exc:
+        log.warning("no folder to hand the rebuilt FAQ over in (%s); building it in this process", exc)
+        return build()
+    try:
+        kind, detail = _run_child(build, served, folder)
+        if kind == "problems":
+            raise FaqError(detail)
+        if kind == "error":
+            raise RebuildError(detail)
+        if kind == "unwritten":
+            log.warning("could not hand the rebuilt FAQ over (%s); building it in this process", detail)
+            return build()
+        return _receive(served, folder, *detail)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _run_child(build: Callable[[], Matcher], served: Matcher, folder: Path) -> tuple[str, Any]:
+    """Fork, build and write in the child; its outcome: ("built", (frames, layout)),
+    ("problems", [Problem]), ("error", text) or ("unwritten", text)."""
+    context = multiprocessing.get_context("fork")
+    receiving, sending = context.Pipe(duplex=False)
+    child = context.Process(target=_child, args=(build, served, folder, sending), name="faq-rebuild", daemon=True)
+    child.start()
+    sending.close()
+    outcome, silent = None, False
+    try:
+        silent = not receiving.poll(TIMEOUT_S)
+        if not silent:
+            outcome = receiving.recv()
+    except EOFError:  # it died without a word: killed for memory, a crash in native code
+        pass
+    finally:
+        receiving.close()
+        if outcome is None:
+            child.kill()
+        child.join()
+    if outcome is None:
+        how = "went silent and was stopped" if silent else f"died (exit code {child.exitcode})"
+        return "error", f"the process rebuilding the FAQ {how}"
+    return outcome
+
+
+def _child(build: Callable[[], Matcher], served: Matcher, folder: Path, sending) -> None:
+    """In the child: build the matcher, write it, and say how it went."""
+    try:
+        matcher = build()
+    except FaqError as exc:
+        sending.send(("problems", exc.problems))
+        return
+    except Exception as exc:  # noqa: BLE001 - reported where the reload is, as in-thread failures are
+        log.exception("rebuilding the FAQ failed")
+        sending.send(("error", repr(exc)))
+        return
+    try:
+        with open(folder / ARRAYS, "wb") as arrays, open(folder / FRAMES, "wb") as frames:
+            sending.send(("built", _write(matcher, served, arrays, frames)))
+    except Exception as exc:  # noqa: BLE001 - OSError on a full disk, usearch's RuntimeError
+        sending.send(("unwritten", repr(exc)))
+
+
+def _same_start(a: Sequence, b: Sequence) -> int:
+    """How many leading items of `a` and `b` are the same objects (compared in C)."""
+    same = list(map(operator.is_, a, b))
+    return same.index(False) if False in same else len(same)
+
+
+def _pieces(new: Sequence, old: Sequence) -> list[tuple]:
+    """`new` as ("old", start, stop), slices of `old`, and ("new", frames), runs of its own
+    objects in lists of at most FRAME. An edit keeps the start and the end: those are
+    compared in C; the objects in between are looked up by identity."""
+    head = _same_start(new, old)
+    tail = _same_start(new[head:][::-1], old[head:][::-1])
+    middle, old_middle = new[head:len(new) - tail], old[head:len(old) - tail]
+    old_ids = np.fromiter(map(id, old_middle), dtype=np.uint64, count=len(old_middle))
+    order = np.argsort(old_ids)
+    ids = np.fromiter(map(id, middle), dtype=np.uint64, count=len(middle))
+    at = np.minimum(np.searchsorted(old_ids[order], ids), max(len(old_ids) - 1, 0))
+    found = (old_ids[order][at] == ids) if len(old_ids) else np.zeros(len(ids), dtype=bool)
+    where = np.where(found, order[at] + head, -1)  # each object's index in `old`; -1: new
+    breaks = np.ones(len(middle), dtype=bool)
+    breaks[1:] = (found[1:] != found[:-1]) | (found[1:] & (where[1:] != where[:-1] + 1))
+    starts = np.flatnonzero(breaks).tolist()
+    pieces = [("old", 0, head)] if head else []
+    for start, stop in zip(starts, starts[1:] + [len(middle)]):
+        if found[start]:
+            pieces.append(("old", int(where[start]), int(where[start]) + stop - start))
+        else:
+            # lists: always new objects (a tuple of a whole tuple would be the container itself)
+            pieces.append(("new", [list(middle[i:min(i + FRAME, stop)]) for i in range(start, stop, FRAME)]))
+    return pieces + ([("old", len(old) - tail, len(old))] if tail else [])
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles a matcher for the server: its encoder by reference, its large containers as
+    pieces of the served matcher's (`containers`), arrays out of band into `arrays`."""
+
+    def __init__(self, frames: IO[bytes], arrays: IO[bytes], served: Matcher) -> None:
+        super().__init__(frames, protocol=5, buffer_callback=self._out_of_band)
+        self._arrays, self._served = arrays, served
+        self.containers: dict[int, tuple] = {}  # id(container) -> its persistent id
+        self.layout: list[tuple[int, int]] = []  # (offset, bytes) of each array in `arrays`
+
+    def _out_of_band(self, buffer: pickle.PickleBuffer) -> bool:
+        raw = buffer.raw()
+        self._arrays.write(b"\0" * (-self._arrays.tell() % ALIGN))
+        self.layout.append((self._arrays.tell(), raw.nbytes))
+        self._arrays.write(raw)
+        return False  # not in the pickle
+
+    def persistent_id(self, obj: Any) -> tuple | None:
+        if obj is self._served.encoder and obj is not None:
+            return ("encoder",)
+        return self.containers.get(id(obj))
+
+
+def _write(matcher: Matcher, served: Matcher, arrays: IO[bytes], frames: IO[bytes]) -> tuple[int, list]:
+    """Pickle `matcher` into `frames` and `arrays`: first the new objects of its large
+    containers, a frame each, then the matcher, which refers to them; (frames written, the
+    arrays' layout)."""
+    pickler = _Pickler(frames, arrays, served)
+    containers = matcher.containers()  # held: the pickler knows them by identity
+    count = 0
+    for role, (new, old) in enumerate(zip(containers, served.containers())):
+        if new is old or id(new) in pickler.containers:
+            pickler.containers.setdefault(id(new), ("served", role))
+            continue
+        if isinstance(new, dict):
+            parts = [_pieces(list(new), list(old)), _pieces(list(new.values()), list(old.values()))]
+        else:
+            parts = [_pieces(new, old)]
+        for piece in (piece for pieces in parts for piece in pieces if piece[0] == "new"):
+            for frame in piece[1]:
+                pickler.dump(frame)  # remembered by the pickler: the matcher's frame refers to it
+                count += 1
+        pickler.containers[id(new)] = ("pieces", role, type(new).__name__, *parts)
+    pickler.dump(matcher)
+    return count + 1, pickler.layout
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, frames: IO[bytes], buffers: list[memoryview], served: Matcher) -> None:
+        super().__init__(frames, buffers=buffers)
+        self._served = served
+        self._containers = served.containers()
+
+    def persistent_load(self, pid: tuple) -> Any:
+        if pid[0] == "encoder":
+            return self._served.encoder
+        old = self._containers[pid[1]]
+        if pid[0] == "served":
+            return old
+        kind, parts = pid[2], pid[3:]
+        if kind == "dict":
+            return dict(zip(_joined(parts[0], list(old)), _joined(parts[1], list(old.values()))))
+        joined = _joined(parts[0], old)
+        return tuple(joined) if kind == "tuple" else joined
+
+
+def _joined(pieces: list[tuple], old: Sequence) -> list:
+    out: list = []
+    for piece in pieces:
+        if piece[0] == "old":
+            out.extend(old[piece[1]:piece[2]])
+        else:
+            for frame in piece[1]:
+                out.extend(frame)
+    return out
+
+
+def _receive(served: Matcher, folder: Path, frames: int, layout: list[tuple[int, int]]) -> Matcher:
+    """The child's matcher: arrays mapped where they lie, new objects a frame at a time."""
+    buffers: list[memoryview] = []
+    if layout:
+        with open(folder / ARRAYS, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            mapped = memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+        buffers = [mapped[offset:offset + size] for offset, size in layout]
+    unpickler = _Unpickler(io.BytesIO((folder / FRAMES).read_bytes()), buffers, served)
+    for _ in range(frames - 1):
+        unpickler.load()
+        time.sleep(PAUSE_S)
+    return unpickler.load()
