@@ -7,7 +7,7 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from faqbot.faq.loading import load_faq
-from faqbot.matching import index_cache
+from faqbot.matching import index_cache, lexical
 from faqbot.matching.index_cache import cached_lexical
 from faqbot.matching.lexical import LexicalIndex
 from faqbot.matching.normalize import normalize
@@ -179,8 +179,22 @@ def test_an_update_scores_as_a_fresh_build(edit: str) -> None:
     fresh = LexicalIndex.build(new)
     assert np.allclose(updated.scores(QUERIES), fresh.scores(QUERIES), atol=1e-6)
     assert np.allclose(updated.scores(QUERIES), sklearn_cosines(new, QUERIES), atol=1e-5)
+    # document frequencies worked out from the previous ones: as counted (0 for n-grams gone)
+    shared = np.searchsorted(updated.keys, fresh.keys)
+    assert np.array_equal(updated.df[shared], fresh.df) and updated.df.sum() == fresh.df.sum()
     for mine, theirs in zip(updated.query_terms(QUERIES), fresh.query_terms(QUERIES)):  # the rare postings too
         assert set(updated.candidates(mine, 100)) == set(fresh.candidates(theirs, 100))
+
+
+@pytest.mark.parametrize("rows", [8, 3])
+def test_phrasings_without_n_grams_score_zero_wherever_they_lie(rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Empty rows at the start, in the middle and at the end (a phrasing before trailing
+    empty rows once lost its last n-gram's product), and of a block of summed norms."""
+    monkeypatch.setattr(lexical, "SUM_ROWS", rows)
+    phrasings = ["", "vpn setup", "", "", "reset my password", "vpn", ""]
+    index = LexicalIndex.build(phrasings)
+    assert np.allclose(index.scores(QUERIES), sklearn_cosines(phrasings, QUERIES), atol=1e-5)
+    assert index.row_norms[[0, 2, 3, 6]].tolist() == [0.0] * 4
 
 
 def test_n_grams_only_a_removed_phrasing_had_are_unknown_to_queries() -> None:

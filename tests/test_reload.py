@@ -326,3 +326,18 @@ def test_the_watcher_reloads_after_a_calibration_is_written(folder: Path) -> Non
                    lambda: served.answers(TUNNEL) is None)
     finally:
         stop.set()
+
+
+def test_an_edits_n_gram_index_is_kept_for_the_next_start(folder: Path, tmp_path: Path) -> None:
+    """The child process stores it after handing the matcher over; a restart reads it."""
+    import multiprocessing
+
+    from faqbot.matching.index_cache import LEXICAL_VERSION, cache_key
+
+    served, cache = Served(folder), tmp_path / "cache"
+    write(folder / "it.yaml", VPN + PARKING)
+    assert served.reloader(folder, index_cache=cache).reload().ok
+    deadline = time.monotonic() + 30
+    while multiprocessing.active_children() and time.monotonic() < deadline:  # also reaps the finished
+        time.sleep(0.05)
+    assert (cache / f"{cache_key(LEXICAL_VERSION, served.matcher.normalized)}.npz").is_file()

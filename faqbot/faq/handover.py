@@ -24,7 +24,6 @@ import io
 import logging
 import mmap
 import multiprocessing
-import operator
 import os
 import pickle
 import shutil
@@ -37,6 +36,7 @@ from typing import IO, Any
 import numpy as np
 
 from faqbot.faq.schema import FaqError
+from faqbot.matching.alignment import same_ends
 from faqbot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -52,36 +52,48 @@ class RebuildError(Exception):
     """The child process failed to build the matcher: it raised, died, or went silent."""
 
 
-def build_forked(build: Callable[[], Matcher], served: Matcher) -> Matcher:
+def build_forked(build: Callable[[], Matcher], served: Matcher,
+                 after: Callable[[Matcher], None] = lambda matcher: None) -> Matcher:
     """`build()`'s matcher, built in a forked child and handed to this process. A FaqError
-    raised by `build` is raised here; any other failure of the child is a RebuildError."""
+    raised by `build` is raised here; any other failure of the child is a RebuildError.
+    `after(matcher)`: work nothing waits for (storing caches), done by the child once the
+    matcher is handed over."""
     if not hasattr(os, "fork"):
-        return build()
+        return _here(build, after)
     try:
         folder = Path(tempfile.mkdtemp(prefix="faqbot-handover-"))
     except OSError as exc:
         log.warning("no folder to hand the rebuilt FAQ over in (%s); building it in this process", exc)
-        return build()
+        return _here(build, after)
     try:
-        kind, detail = _run_child(build, served, folder)
+        kind, detail = _run_child(build, served, folder, after)
         if kind == "problems":
             raise FaqError(detail)
         if kind == "error":
             raise RebuildError(detail)
         if kind == "unwritten":
             log.warning("could not hand the rebuilt FAQ over (%s); building it in this process", detail)
-            return build()
+            return _here(build, after)
         return _receive(served, folder, *detail)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_child(build: Callable[[], Matcher], served: Matcher, folder: Path) -> tuple[str, Any]:
+def _here(build: Callable[[], Matcher], after: Callable[[Matcher], None]) -> Matcher:
+    matcher = build()
+    after(matcher)
+    return matcher
+
+
+def _run_child(build: Callable[[], Matcher], served: Matcher, folder: Path,
+               after: Callable[[Matcher], None]) -> tuple[str, Any]:
     """Fork, build and write in the child; its outcome: ("built", (frames, layout)),
-    ("problems", [Problem]), ("error", text) or ("unwritten", text)."""
+    ("problems", [Problem]), ("error", text) or ("unwritten", text). A child that built goes
+    on with `after`, unwaited for; multiprocessing reaps it at the next start of one."""
     context = multiprocessing.get_context("fork")
     receiving, sending = context.Pipe(duplex=False)
-    child = context.Process(target=_child, args=(build, served, folder, sending), name="faq-rebuild", daemon=True)
+    child = context.Process(target=_child, args=(build, served, folder, sending, after), name="faq-rebuild",
+                            daemon=True)
     child.start()
     sending.close()
     outcome, silent = None, False
@@ -95,15 +107,17 @@ def _run_child(build: Callable[[], Matcher], served: Matcher, folder: Path) -> t
         receiving.close()
         if outcome is None:
             child.kill()
-        child.join()
+        if outcome is None or outcome[0] != "built":
+            child.join()
     if outcome is None:
         how = "went silent and was stopped" if silent else f"died (exit code {child.exitcode})"
         return "error", f"the process rebuilding the FAQ {how}"
     return outcome
 
 
-def _child(build: Callable[[], Matcher], served: Matcher, folder: Path, sending) -> None:
-    """In the child: build the matcher, write it, and say how it went."""
+def _child(build: Callable[[], Matcher], served: Matcher, folder: Path, sending,
+           after: Callable[[Matcher], None]) -> None:
+    """In the child: build the matcher, write it, say how it went, then do `after`."""
     try:
         matcher = build()
     except FaqError as exc:
@@ -118,20 +132,20 @@ def _child(build: Callable[[], Matcher], served: Matcher, folder: Path, sending)
             sending.send(("built", _write(matcher, served, arrays, frames)))
     except Exception as exc:  # noqa: BLE001 - OSError on a full disk, usearch's RuntimeError
         sending.send(("unwritten", repr(exc)))
-
-
-def _same_start(a: Sequence, b: Sequence) -> int:
-    """How many leading items of `a` and `b` are the same objects (compared in C)."""
-    same = list(map(operator.is_, a, b))
-    return same.index(False) if False in same else len(same)
+        return
+    sending.close()
+    os.nice(19)  # nothing waits for what is left: the server's threads come first
+    try:
+        after(matcher)
+    except Exception:  # noqa: BLE001 - the served matcher is this one's already; only a cache is missed
+        log.exception("storing the rebuilt FAQ's caches failed")
 
 
 def _pieces(new: Sequence, old: Sequence) -> list[tuple]:
     """`new` as ("old", start, stop), slices of `old`, and ("new", frames), runs of its own
-    objects in lists of at most FRAME. An edit keeps the start and the end: those are
-    compared in C; the objects in between are looked up by identity."""
-    head = _same_start(new, old)
-    tail = _same_start(new[head:][::-1], old[head:][::-1])
+    objects in lists of at most FRAME. The ends an edit keeps are found by `same_ends` (an
+    equal object there is as good as the new one); the objects between, by identity."""
+    head, tail = same_ends(new, old)
     middle, old_middle = new[head:len(new) - tail], old[head:len(old) - tail]
     old_ids = np.fromiter(map(id, old_middle), dtype=np.uint64, count=len(old_middle))
     order = np.argsort(old_ids)
@@ -235,7 +249,9 @@ def _receive(served: Matcher, folder: Path, frames: int, layout: list[tuple[int,
     if layout:
         with open(folder / ARRAYS, "rb") as file:
             size = os.fstat(file.fileno()).st_size
-            mapped = memoryview(mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) if size else b"")
+            # populated now, in the kernel, with the GIL released: not page by page in answers' first reads
+            flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+            mapped = memoryview(mmap.mmap(file.fileno(), 0, flags=flags, prot=mmap.PROT_READ) if size else b"")
         buffers = [mapped[offset:offset + size] for offset, size in layout]
     unpickler = _Unpickler(io.BytesIO((folder / FRAMES).read_bytes()), buffers, served)
     for _ in range(frames - 1):

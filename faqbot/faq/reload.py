@@ -91,7 +91,8 @@ class FaqReloader:
                     faq = load_faq(self.path, previous=old.faq, cache=self._index_cache)
                     return Matcher(faq, old.encoder, calibration, index_cache=self._index_cache, previous=old)
 
-                new = build_forked(build, old)  # in a child process: answers go on undisturbed
+                # in a child process, answers go on undisturbed; it then stores what a restart reads
+                new = build_forked(build, old, after=lambda matcher: matcher.keep(self._index_cache))
                 faq = new.faq
                 for warning in faq.warnings:
                     log.warning("FAQ: %s", warning)

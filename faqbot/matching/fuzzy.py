@@ -16,6 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from faqbot.matching.alignment import gathered
+
 # Function words only; negations stay ("card not working" is not "card working").
 STOPWORDS = frozenset(
     "a an the i im ive id me my mine we our us you your yours it its is are was were be been "
@@ -42,11 +44,16 @@ class FuzzyIndex:
         """`previous_rows[i]`: the row of phrasings[i] in `previous`, the index of the FAQ
         before an edit (-1: new); what it prepared is reused."""
         if previous is None or previous_rows is None:
-            previous_rows = np.full(len(phrasings), -1)
+            old_choices, old_lengths, previous_rows = [], np.zeros(0), np.full(len(phrasings), -1)
+        else:
+            old_choices, old_lengths = previous.choices, previous._lengths
         # A phrasing made only of function words still needs something to compare.
-        self.choices = [previous.choices[row] if row >= 0 else content_words(p) or p
-                        for p, row in zip(phrasings, previous_rows.tolist())]
-        self._lengths = np.array([len(c) for c in self.choices], dtype=np.float64)
+        self.choices = gathered(old_choices, previous_rows, lambda i: content_words(phrasings[i]) or phrasings[i])
+        kept = previous_rows >= 0
+        self._lengths = np.zeros(len(self.choices), dtype=np.float64)
+        self._lengths[kept] = old_lengths[previous_rows[kept]]
+        fresh = np.flatnonzero(~kept)
+        self._lengths[fresh] = [len(self.choices[i]) for i in fresh]
 
     def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None) -> np.ndarray:
         """(len(queries), len(rows)) similarities in [0, 1] with the phrasings `rows` (None: all);

@@ -28,7 +28,7 @@ from faqbot.matching.encoder import Encoder
 from faqbot.matching.lexical import NGRAMS, LexicalIndex
 
 log = logging.getLogger(__name__)
-LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v4"
+LEXICAL_VERSION = f"lexical-char-wb-{NGRAMS[0]}-{NGRAMS[1]}-v5"
 ENCODINGS_FILE = "encodings.sqlite3"
 KEEP_VERSIONS = 2  # n-gram index files kept: the FAQ served, and the one before (another process may still use it)
 FEW_KEYS = 2000  # encodings looked up one by one (an edit); more: the model's rows read at once
@@ -135,17 +135,22 @@ class _EncodingStore:
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
 
 
-def cached_lexical(texts: Sequence[str], folder: Path | None,
-                   build: Callable[[], LexicalIndex] | None = None) -> LexicalIndex:
+def cached_lexical(texts: Sequence[str], folder: Path | None) -> LexicalIndex:
     """The lexical index of `texts`, read from `folder` when these texts were indexed before;
-    else `build()` (default: from scratch), stored there."""
+    else built, and stored there."""
     def valid(arrays: dict[str, np.ndarray]) -> bool:
         fields = LexicalIndex.__dataclass_fields__
         return all(k in arrays for k in fields) and len(arrays["row_ptr"]) == len(texts) + 1
 
-    make = build or (lambda: LexicalIndex.build(texts))
-    arrays = _cached(folder, cache_key(LEXICAL_VERSION, texts), lambda: make().arrays(), valid)
+    arrays = _cached(folder, cache_key(LEXICAL_VERSION, texts), lambda: LexicalIndex.build(texts).arrays(), valid)
     return LexicalIndex.from_arrays(arrays)
+
+
+def keep_lexical(texts: Sequence[str], index: LexicalIndex, folder: Path | None) -> None:
+    """Store the lexical index of `texts` (an edit's, updated from the one before) where the
+    next start reads it."""
+    if folder is not None:
+        _store(folder, cache_key(LEXICAL_VERSION, texts), index.arrays())
 
 
 def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndarray]],
@@ -167,17 +172,21 @@ def _cached(folder: Path | None, key: str, build: Callable[[], dict[str, np.ndar
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:  # .npz files are zip archives
         log.warning("index cache %s is unreadable (%s); rebuilding", path, exc)
     arrays = build()
+    _store(folder, key, arrays)
+    return arrays
 
+
+def _store(folder: Path, key: str, arrays: dict[str, np.ndarray]) -> None:
+    """Write `folder/key.npz` whole; then only the newest KEEP_VERSIONS files stay."""
     def save(tmp: Path) -> None:
         with open(tmp, "wb") as file:  # a file object: given a name, np.savez would add ".npz" to it
             np.savez(file, **arrays)
 
     try:
-        write_atomically(path, save)
+        write_atomically(folder / f"{key}.npz", save)
         prune(folder, "*.npz")
     except OSError as exc:  # a full disk, a read-only folder: serve from memory
         log.warning("cannot write the index cache in %s (%s); serving without it", folder, exc)
-    return arrays
 
 
 def prune(folder: Path, pattern: str) -> None:

@@ -28,7 +28,7 @@ MAX_CHARS = 2**15 - 1  # distinct characters with their own id: four ids must fi
 RARE_SHARE = 0.005  # an n-gram in at most this share of the phrasings (and RARE_MIN) finds candidates
 RARE_MIN = 50
 COUNT_CHUNK = 10_000  # phrasings whose n-grams are counted at once
-SUM_CHUNK = 2**20  # n-gram weights summed at once
+SUM_ROWS = 8192  # phrasings whose weights are summed at once (in float64: no 88 MB copy at 100k)
 POSTINGS = 3000  # rare-n-gram postings a query reads for its candidates, at most (the rarest first)
 
 
@@ -172,28 +172,35 @@ class LexicalIndex:
                 counts.append(counted.counts[a:b])
                 lengths.append(np.diff(fresh_ptr[f : f + end - start + 1]))
         row_ptr = np.concatenate([[0], np.cumsum(np.concatenate(lengths))])
-        return cls._finish(previous.alphabet, vocabulary, row_ptr, np.concatenate(terms), np.concatenate(counts))
+        # document frequencies from the previous ones: less the removed rows' n-grams, plus the fresh rows'
+        alive = np.zeros(previous.n_phrasings, dtype=bool)
+        alive[previous_rows[kept]] = True
+        gone = np.flatnonzero(~alive)
+        gone_terms = previous.row_terms[ranges(previous.row_ptr[gone], np.diff(previous.row_ptr)[gone])]
+        df = np.zeros(len(vocabulary), dtype=np.int64)
+        df[np.arange(len(previous.keys)) if moved is None else moved] = previous.df
+        df += np.bincount(fresh_terms, minlength=len(vocabulary))
+        df -= np.bincount(gone_terms if moved is None else moved[gone_terms], minlength=len(vocabulary))
+        return cls._finish(previous.alphabet, vocabulary, row_ptr, np.concatenate(terms), np.concatenate(counts), df)
 
     @classmethod
     def _finish(cls, alphabet: np.ndarray, vocabulary: np.ndarray, row_ptr: np.ndarray, terms: np.ndarray,
-                counts: np.ndarray) -> LexicalIndex:
+                counts: np.ndarray, df: np.ndarray | None = None) -> LexicalIndex:
         """The index from each phrasing's n-grams (terms and counts, row after row, `row_ptr`
-        marking where each starts): IDF, norms and the rare n-grams' postings."""
+        marking where each starts): IDF, norms and the rare n-grams' postings. `df`: the
+        document frequencies when known (an update), else counted."""
         n = len(row_ptr) - 1
-        df = np.bincount(terms, minlength=len(vocabulary)).astype(np.int32)
+        df = (np.bincount(terms, minlength=len(vocabulary)) if df is None else df).astype(np.int32)
         idf = (np.log((1 + n) / (1 + df)) + 1.0).astype(np.float32)
-        values = _tf(counts)
-        values *= idf[terms]
-        sums = np.zeros(len(values) + 1)  # running sums of squares: a row's is a difference
-        for start in range(0, len(values), SUM_CHUNK):  # in float64, a chunk at a time: no 88 MB copy at 100k
-            part = values[start : start + SUM_CHUNK]
-            np.cumsum(part * part, dtype=np.float64, out=sums[start + 1 : start + 1 + len(part)])
-            sums[start + 1 : start + 1 + len(part)] += sums[start]
-        norms = np.sqrt(np.maximum(sums[row_ptr[1:]] - sums[row_ptr[:-1]], 0.0)).astype(np.float32)
+        values = idf[terms]  # times the term frequency's weight, which is 1 for most pairs (one occurrence)
+        many = np.flatnonzero(counts > 1)
+        values[many] *= _tf(counts[many])
+        norms = _norms(values, row_ptr)
         rare = (df > 0) & (df <= max(RARE_MIN, int(RARE_SHARE * n)))
         pairs = np.flatnonzero(rare[terms])
-        pairs = pairs[np.argsort(terms[pairs], kind="stable")]  # by term, then row (a radix sort of term ids)
-        rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(row_ptr))[pairs]
+        rows = (np.searchsorted(row_ptr, pairs, side="right") - 1).astype(np.int32)
+        by_term = np.argsort(terms[pairs], kind="stable")  # by term, then row (a radix sort of term ids)
+        pairs, rows = pairs[by_term], rows[by_term]
         return cls(
             alphabet=alphabet, keys=vocabulary, idf=idf, df=df, row_ptr=row_ptr.astype(np.int64),
             row_terms=terms.astype(_term_dtype(len(vocabulary)), copy=False), row_counts=counts,
@@ -238,8 +245,9 @@ class LexicalIndex:
         by_term[query.terms] = query.weights * self.idf[query.terms]
         picks = ranges(starts, lengths)
         products = by_term[self.row_terms[picks].astype(np.intp)] * _tf(self.row_counts[picks])
-        offsets = np.minimum(np.cumsum(lengths) - lengths, len(picks) - 1)
-        dots = np.where(lengths > 0, np.add.reduceat(products, offsets, dtype=np.float64), 0.0)
+        filled = np.flatnonzero(lengths)  # reduceat would give an empty row its neighbour's value
+        dots = np.zeros(len(rows))
+        dots[filled] = np.add.reduceat(products, (np.cumsum(lengths) - lengths)[filled], dtype=np.float64)
         norms = self.row_norms[rows]
         return (dots / np.where(norms > 0, norms, 1.0)).astype(np.float32)
 
@@ -297,6 +305,21 @@ def _tf(counts: np.ndarray) -> np.ndarray:
     if counts.dtype == np.uint8:
         return _TF[counts]
     return 1.0 + np.log(counts.astype(np.float32))
+
+
+def _norms(values: np.ndarray, row_ptr: np.ndarray) -> np.ndarray:
+    """(rows,) float32 L2 norm of each row's values (row i: values[row_ptr[i]:row_ptr[i + 1]]),
+    summed in float64 a block of rows at a time."""
+    n = len(row_ptr) - 1
+    squares = np.zeros(n)
+    for a in range(0, n, SUM_ROWS):
+        b = min(a + SUM_ROWS, n)
+        lengths = np.diff(row_ptr[a : b + 1])
+        filled = np.flatnonzero(lengths)  # reduceat would give an empty row its neighbour's value
+        if len(filled):
+            part = values[row_ptr[a] : row_ptr[b]].astype(np.float64)
+            squares[a + filled] = np.add.reduceat(part * part, row_ptr[a + filled] - row_ptr[a])
+    return np.sqrt(squares).astype(np.float32)
 
 
 def ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:

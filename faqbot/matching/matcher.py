@@ -17,16 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
 
 from faqbot.faq.schema import Entry, Faq
+from faqbot.matching.alignment import previous_rows
 from faqbot.matching.decision import METHODS, NONE, SEMANTIC, Calibration, Scores, Surface, decide
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import FuzzyIndex
 from faqbot.matching.heap import release_free_memory
-from faqbot.matching.index_cache import cached_encode, cached_lexical
+from faqbot.matching.index_cache import cached_encode, cached_lexical, keep_lexical
 from faqbot.matching.lexical import LexicalIndex, ranges
 from faqbot.matching.normalize import normalize
 from faqbot.matching.small_talk import small_talk
@@ -90,24 +92,25 @@ class Matcher:
         self.faq = faq
         self.encoder = encoder
         self.calibration = calibration or Calibration()
-        phrasings = [(i, p) for i, entry in enumerate(faq.entries) for p in entry.phrasings]
-        self.phrasings = [p for _, p in phrasings]
-        self.owner = np.array([i for i, _ in phrasings], dtype=np.intp)  # phrasing -> entry index
+        by_entry = [entry.phrasings for entry in faq.entries]
+        self.phrasings = list(chain.from_iterable(by_entry))
+        self._sizes = np.fromiter(map(len, by_entry), dtype=np.intp, count=len(by_entry))  # phrasings per entry
+        self.owner = np.repeat(np.arange(len(by_entry)), self._sizes)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
-        self._starts = np.searchsorted(self.owner, np.arange(len(faq.entries)))
-        self._sizes = np.bincount(self.owner, minlength=len(faq.entries))  # phrasings per entry
+        self._starts = np.concatenate([[0], np.cumsum(self._sizes)[:-1]]).astype(np.intp)
         if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
             self.normalized = list(faq.normalized)  # as loading validated them
         else:
             self.normalized = [normalize(p) for p in self.phrasings]
-        before, lexical = None, None  # each phrasing's row in the previous matcher (-1: new); its n-gram update
+        before = None  # each phrasing's row in the previous matcher (-1: new)
         if previous is not None:
-            rows = {text: i for i, text in enumerate(previous.normalized)}
-            before = np.array([rows.get(text, -1) for text in self.normalized], dtype=np.int64)
-            lexical = lambda: LexicalIndex.build(self.normalized, previous._lexical, before)  # noqa: E731
+            before = previous_rows(self.normalized, previous.normalized)
+            # an edit: the n-gram index is updated, not looked up; `keep` stores it for the next start
+            self._lexical = LexicalIndex.build(self.normalized, previous._lexical, before)
+        else:
+            self._lexical = cached_lexical(self.normalized, index_cache)
         self.keys = _keys(self.normalized, previous.keys if previous else None, before)
         self._fuzzy = FuzzyIndex(self.normalized, previous._fuzzy if previous else None, before)
-        self._lexical = cached_lexical(self.normalized, index_cache, lexical)
         self._vectors = None
         if encoder is not None:
             keep = None if previous is not None else self.keys  # start-up: the cache keeps this FAQ's only
@@ -116,7 +119,7 @@ class Matcher:
                 return cached_encode(encoder, [self.normalized[i] for i in rows], self.keys[rows], index_cache, keep)
 
             if previous is not None and previous.encoder is encoder and previous._vectors is not None:
-                self._vectors = previous._vectors.updated(self.keys, encode)
+                self._vectors = previous._vectors.updated(self.keys, encode, rows=before)
             else:
                 graph_file = index_cache / f"graph-{encoder.name}.{GRAPH_DTYPE}.usearch" if index_cache is not None else None
                 self._vectors = VectorIndex(encode(np.arange(len(self.keys))), self.keys, graph_file=graph_file,
@@ -125,6 +128,10 @@ class Matcher:
         self._every_entry = np.arange(len(faq.entries))
         self.exact_max = exact_max
         release_free_memory()  # the temporaries of loading and indexing
+
+    def keep(self, index_cache: Path | None) -> None:
+        """Store what a restart reads and an edit's matcher did not store: its n-gram index."""
+        keep_lexical(self.normalized, self._lexical, index_cache)
 
     def containers(self) -> list[Sequence | Mapping]:
         """The large Python containers, always in this order: an edited FAQ's matcher holds

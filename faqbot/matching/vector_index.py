@@ -38,16 +38,14 @@ EXPANSION_SEARCH = 96  # candidates kept while searching: recall against time (a
 GRAPH_DTYPE = "i8"  # how the graph stores vectors; part of its file's name
 
 
-def _change(graph, had: np.ndarray, keys: np.ndarray, fresh: np.ndarray,
-            vectors: Callable[[], np.ndarray]) -> bool:
-    """Make a graph of the keys `had` one of `keys`: remove the keys gone, add `keys[fresh]`
-    with `vectors()` (asked for only when there are some); whether anything changed."""
-    gone = np.setdiff1d(had, keys)
+def _change(graph, gone: np.ndarray, added: np.ndarray, vectors: Callable[[], np.ndarray]) -> bool:
+    """Remove the keys `gone` from a graph and add the keys `added` with `vectors()` (asked
+    for only when there are some); whether anything changed."""
     if len(gone):
         graph.remove(gone)
-    if len(fresh):
-        graph.add(keys[fresh], np.ascontiguousarray(vectors(), dtype=np.float32), threads=1)
-    return bool(len(gone) or len(fresh))
+    if len(added):
+        graph.add(added, np.ascontiguousarray(vectors(), dtype=np.float32), threads=1)
+    return bool(len(gone) or len(added))
 
 
 def _keep(graph, graph_file: Path | None) -> None:
@@ -146,24 +144,31 @@ class VectorIndex:
             return None
         stored = np.asarray(graph.keys, dtype=np.uint64)
         fresh = np.flatnonzero(~np.isin(self.keys, stored))
-        if _change(graph, stored, self.keys, fresh, lambda: self.matrix[fresh]):
+        if _change(graph, np.setdiff1d(stored, self.keys), self.keys[fresh], lambda: self.matrix[fresh]):
             _keep(graph, graph_file)
         return graph
 
     def updated(self, keys: np.ndarray, encode: Callable[[np.ndarray], np.ndarray],
-                ann_min: int = ANN_MIN) -> VectorIndex:
+                ann_min: int = ANN_MIN, rows: np.ndarray | None = None) -> VectorIndex:
         """The index of an edited FAQ's `keys`: vectors this one has are reused, `encode(rows)`
-        gives the others. A graph is copied and changed by the rows removed and added
-        (milliseconds) instead of built again (a minute at 100k); this one is left as it was."""
-        found = self.contains(keys)
-        fresh = np.flatnonzero(~found)
+        gives the others. `rows[i]`: the row of keys[i] here (-1: none), when the caller knows
+        it. A graph is copied and changed by the rows removed and added (milliseconds)
+        instead of built again (a minute at 100k); this one is left as it was."""
+        if rows is None:
+            found = self.contains(keys)
+            rows = np.full(len(keys), -1, dtype=np.int64)
+            rows[found] = self._rows(keys[found])
+        kept = rows >= 0
+        fresh = np.flatnonzero(~kept)
         vectors = np.empty((len(keys), self.dim), dtype=np.float32)
-        vectors[found] = self.matrix[self._rows(keys[found])]
+        vectors[kept] = self.matrix[rows[kept]]
         vectors[fresh] = encode(fresh)
         graph = self._graph
         if graph is not None and len(keys) >= ann_min:
             graph = graph.copy()  # a copy: the index being replaced keeps answering (and may be a view)
-            _change(graph, self.keys, keys, fresh, lambda: vectors[fresh])
+            alive = np.zeros(len(self), dtype=bool)
+            alive[rows[kept]] = True
+            _change(graph, self.keys[~alive], keys[fresh], lambda: vectors[fresh])
         else:
             graph = None  # built anew (or kept scanning) by the new index
         return VectorIndex(vectors, keys, ann_min, graph=graph, graph_file=self._graph_file,

@@ -1,0 +1,54 @@
+"""Lining an edited list up with the one before: the rows found equal those a dictionary
+of the old list finds, whatever the edit, and gathering slices what it can."""
+
+import random
+
+import numpy as np
+import pytest
+
+from faqbot.matching import alignment
+from faqbot.matching.alignment import gathered, previous_rows, same_ends
+
+
+def edited(old: list[str], seed: int) -> list[str]:
+    """A few hunks: items replaced, inserted, removed, or moved."""
+    rng, new = random.Random(seed), list(old)
+    for n in range(rng.randint(0, 4)):
+        at = rng.randrange(len(new) + 1)
+        kind = rng.choice(["replace", "insert", "remove", "move"])
+        if kind == "replace" and at < len(new):
+            new[at] = f"edited {seed} {n}"
+        elif kind == "insert":
+            new[at:at] = [f"added {seed} {n} {i}" for i in range(rng.randint(1, 30))]
+        elif kind == "remove":
+            del new[at:at + rng.randint(1, 30)]
+        elif new:
+            new.insert(rng.randrange(len(new)), new.pop(at % len(new)))
+    return new
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_previous_rows_are_each_items_row_before_the_edit(seed: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(alignment, "BLOCK", 16)  # blocks end inside the lists too
+    old = [f"phrasing {i}" for i in range(random.Random(seed).randint(0, 300))]
+    new = edited(old, seed)
+    rows = {text: i for i, text in enumerate(old)}
+    assert previous_rows(new, old).tolist() == [rows.get(text, -1) for text in new]
+    head, tail = same_ends(new, old)
+    assert new[:head] == old[:head] and head + tail <= min(len(new), len(old))
+    assert new[len(new) - tail:] == old[len(old) - tail:]
+
+
+def test_the_ends_are_compared_by_value_and_tuples_too() -> None:
+    old = ("a", "b", "c", "d")
+    assert same_ends(("a", "x", "c", "d"), old) == (1, 2)
+    assert same_ends(tuple("".join(["a"])), old) == (1, 0)  # an equal string, not the same object
+    assert same_ends((), old) == (0, 0) and same_ends(old, old) == (4, 0)
+
+
+def test_gathered_takes_old_items_and_makes_the_rest() -> None:
+    old = ["a", "b", "c", "d"]
+    made: list[int] = []
+    out = gathered(old, np.array([2, 3, -1, 0, 1, -1]), lambda i: made.append(i) or f"new {i}")
+    assert out == ["c", "d", "new 2", "a", "b", "new 5"] and made == [2, 5]
+    assert gathered(old, np.zeros(0, dtype=np.int64), str) == []
