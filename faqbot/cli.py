@@ -92,6 +92,9 @@ def _variable(loc: tuple[Any, ...]) -> str:
     return Settings.variable(field) if field in Settings.model_fields else field
 
 
+UNCALIBRATED_MAX = 1000  # phrasings served with the built-in calibration before the log says to calibrate
+
+
 def build_matcher(config: Settings, rewriting_calibration: bool = False, background: bool = False) -> Matcher:
     """The served pipeline from configuration; FAQ and model problems become clean CLI errors.
     `rewriting_calibration`: for `faqbot calibrate`, see `load_calibration`; `background`: a
@@ -108,6 +111,10 @@ def build_matcher(config: Settings, rewriting_calibration: bool = False, backgro
     matcher = Matcher(faq, encoder, calibration, index_cache=config.index_cache, background=background)
     if not calibration.fits(encoder) and not rewriting_calibration:
         matcher.calibration = _calibrate_now(matcher, config)
+    elif not config.calibration_path.is_file() and len(matcher.phrasings) > UNCALIBRATED_MAX and not rewriting_calibration:
+        log.warning("no calibration at %s for this FAQ of %d phrasings: the built-in one was fitted on the sample FAQ, "
+                    "and the larger the FAQ, the more unrelated questions it answers in DMs (BENCHMARKS.md, Scale); "
+                    "run `faqbot calibrate`", config.calibration_path, len(matcher.phrasings))
     return matcher
 
 

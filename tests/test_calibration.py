@@ -226,6 +226,25 @@ def test_a_calibration_of_another_model_is_ignored(faq_folder: Path, caplog: pyt
 
 
 @pytest.mark.usefixtures("clean_environment")
+def test_a_large_faq_without_its_calibration_is_told_to_calibrate(
+        faq_folder: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The built-in calibration answers more unrelated questions the larger the FAQ."""
+    from faqbot import cli as cli_module
+
+    configured = settings(faq_path=faq_folder, model=BUNDLED_MODEL)
+    with caplog.at_level(logging.WARNING):
+        build_matcher(configured)
+        assert "no calibration at" not in caplog.text  # small: the built-in one will do
+        monkeypatch.setattr(cli_module, "UNCALIBRATED_MAX", 5)
+        build_matcher(configured)
+        assert "no calibration at" in caplog.text and "run `faqbot calibrate`" in caplog.text
+        caplog.clear()
+        fit(Matcher(load_faq(faq_folder), LstmEncoder.load(BUNDLED_MODEL))).save(faq_folder / "calibration.json")
+        build_matcher(configured)
+        assert "no calibration at" not in caplog.text
+
+
+@pytest.mark.usefixtures("clean_environment")
 @pytest.mark.parametrize("command", [["ask", "how do I reset my password?"], ["chat"], ["report"]])
 def test_a_corrupt_calibration_is_a_clean_error(faq_folder: Path, command: list[str]) -> None:
     (faq_folder / "calibration.json").write_text('{"format": 1, "coef": [1', encoding="utf-8")
