@@ -201,8 +201,7 @@ def scale_lines(results: list[tuple[int, dict, dict, dict]], edits: list[dict], 
         "## Scale: one FAQ from 250 to 100,000 phrasings",
         "",
         "`bench/scale.py`: real questions in entries of five (Banking77, home-assistant, flight, music, medical and"
-        " caption texts; edited copies fill the 100k; the first 141 entries one per Banking77 category and HWU64"
-        " intent, so the 250-phrasing FAQ asks 50 distinct things), 300 held-out questions of the same sources and 150 StackFAQ"
+        " caption texts; edited copies fill the 100k), 300 held-out questions of the same sources and 150 StackFAQ"
         " rephrasings (unrelated: programming). Each size in fresh processes on one core, as the served app runs:"
         " the HNSW graph (≥ 20,000 phrasings) built in the background while every phrasing is scanned. Cold: an"
         " empty index cache; warm: the same cache again. Latency per message through `Matcher.match`, warm (each query"

@@ -2,11 +2,9 @@
 
 The FAQ is synthetic but made of real questions: the distinct texts of Banking77 and of the
 training sources that are not about software (home assistant, music, flights, medicine,
-news, captions), in entries of five. The first 141 entries are one per intent (Banking77's
-categories, HWU64's intents: five texts asking one thing), so the 250-phrasing FAQ is an
-FAQ of distinct questions with alternates; the rest are texts of every source in fives,
-shuffled, and copies edited as in distillation (`training.augment`) fill what the real
-texts do not. Every size is a prefix of the next. Queries: held-out texts of the same sources (in the FAQ's domains, their
+news, captions), in entries of five, shuffled, so every size is a prefix of the next and
+mixes every domain; copies edited as in distillation (`training.augment`) fill what the
+real texts do not. Queries: held-out texts of the same sources (in the FAQ's domains, their
 own entries absent) and StackFAQ rephrasings (programming questions: unrelated to every
 entry), whose answers count as wrong.
 
@@ -45,66 +43,49 @@ TIMED_PASSES = 3  # times each query is answered for the latency percentiles
 MAX_CHARS = 120  # longer texts (news sentences) are not what people ask an FAQ
 BUNDLED = Path(__file__).resolve().parent.parent / "faqbot" / "models" / "default"
 SOURCES = ("hwu64", "snips", "atis", "medical-qp", "mrpc", "sick", "sts-benchmark", "semeval-sts")
-INTENTS = ("hwu64",)  # sources (besides Banking77) whose labels are fine-grained intents, one entry each
 
 
-def _pool(data: Path) -> list[tuple[str, str | None]]:
-    """Distinct texts (by normalised form) of Banking77 and SOURCES, in file order, with
-    their intent (Banking77 category, HWU64 intent; None for the other sources); not those
+def _pool(data: Path) -> list[str]:
+    """Distinct texts (by normalised form) of Banking77 and SOURCES, in file order; not those
     the bundled model's training held out (a real FAQ does not hold them: calibration would
     ask only those)."""
     from faqbot.matching.encoder import LstmEncoder
     from faqbot.matching.normalize import normalize
     from recipes.train_data import READERS
 
-    texts: list[tuple[str, str | None]] = [
-        (row["text"], f"banking77:{row['category']}") for name in ("train", "test")
-        for row in _csv_rows(data / "eval" / "banking77" / f"{name}.csv")]
+    texts = [row["text"] for name in ("train", "test") for row in _csv_rows(data / "eval" / "banking77" / f"{name}.csv")]
     for source in SOURCES:
         kind, read = READERS[source]
         for first, second in read(data / "train" / source):
-            if kind == "groups":
-                texts.append((first.strip(), second if source in INTENTS else None))
-            else:
-                texts.extend([(first.strip(), None), (second.strip(), None)])
+            texts.extend([first.strip()] if kind == "groups" else [first.strip(), second.strip()])
     seen = set(LstmEncoder.load(BUNDLED).held_out_texts)
     distinct = []
-    for text, intent in texts:
+    for text in texts:
         key = normalize(text)
         if key and key not in seen and len(text) <= MAX_CHARS:
             seen.add(key)
-            distinct.append((text, intent))
+            distinct.append(text)
     return distinct
 
 
 def protocols(data: Path = DATA, sizes: tuple[int, ...] = SIZES) -> list[Protocol]:
-    """One protocol per size; the entries of each are the first of the next. The first
-    entries ask one thing each (five texts of one intent, one entry per intent, as an FAQ
-    has), so a small FAQ calibrated on itself learns what a right answer scores; the rest
-    are texts of any source in fives, which only a large FAQ reaches."""
+    """One protocol per size; the entries of each are the first of the next."""
     from faqbot.matching.normalize import normalize
     from faqbot.training.augment import augment
 
     rng = np.random.default_rng(0)
     pool = _pool(data)
     held = set(rng.choice(len(pool), IN_DOMAIN, replace=False).tolist())
-    in_domain = [pool[i][0] for i in sorted(held)]
-    by_intent: dict[str, list[str]] = {}
-    for i, (text, intent) in enumerate(pool):
-        if intent is not None and i not in held:
-            by_intent.setdefault(intent, []).append(text)
-    coherent = [texts[:PER_ENTRY] for texts in by_intent.values() if len(texts) >= PER_ENTRY]
-    coherent = [coherent[i] for i in rng.permutation(len(coherent))]
-    used = {t for chunk in coherent for t in chunk}
-    texts = [t for i, (t, _) in enumerate(pool) if i not in held and t not in used]
-    need = max(sizes) - len(coherent) * PER_ENTRY
+    in_domain = [pool[i] for i in sorted(held)]
+    texts = [t for i, t in enumerate(pool) if i not in held]
+    need = max(sizes)
     if len(texts) < need:  # edited copies, distinct from every real text once normalised
-        known = {normalize(t) for t, _ in pool}
+        known = {normalize(t) for t in pool}
         copies = [c for c in augment([normalize(t) for t in texts], copies=2, seed=0) if c not in known]
         texts += [copies[i] for i in rng.permutation(len(copies))[: need - len(texts)]]
     chunks = [texts[i : i + PER_ENTRY] for i in range(0, need, PER_ENTRY)]
-    chunks = coherent + [chunks[i] for i in rng.permutation(len(chunks))]
-    entries = [FaqItem(f"scale-{n:05d}", chunk, f"Answer {n}.") for n, chunk in enumerate(chunks)]
+    order = rng.permutation(len(chunks))
+    entries = [FaqItem(f"scale-{n:05d}", chunks[i], f"Answer {n}.") for n, i in enumerate(order)]
     stack = stackfaq(data).queries
     off_domain = [text for text, _ in stack[:: len(stack) // OFF_DOMAIN]][:OFF_DOMAIN]
     queries = [(t, "") for t in in_domain + off_domain]  # no entry to find; the last OFF_DOMAIN are unrelated
