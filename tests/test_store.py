@@ -3,11 +3,12 @@
 import multiprocessing
 import threading
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 
 from faqbot.store import tables
 from faqbot.store.interface import Choice, Feedback, Question
@@ -85,7 +86,7 @@ def test_migrations_from_empty_reach_exactly_the_declared_schema(database_url: s
     engine = connect(database_url)
     assert schema_revision(engine) is None
     migrate(engine)
-    assert schema_revision(engine) == "0003"
+    assert schema_revision(engine) == "0004"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), tables.metadata) == []
 
@@ -101,7 +102,7 @@ def test_migration_from_the_previous_schema_keeps_the_records_and_forgets_where(
         connection.execute(text("INSERT INTO claims (key, expires_at) VALUES ('message:C0SECRET:1700000000.000100',"
                                 " :at)"), {"at": NOW})
     store = SqlStore.open(database_url)  # what a new release does on start-up
-    assert schema_revision(store.engine) == "0003"
+    assert schema_revision(store.engine) == "0004"
     assert [q.id for q in store.questions(EPOCH)] == ["q1"]
     assert {c["name"] for c in inspect(store.engine).get_columns("questions")}.isdisjoint({"channel", "ts", "thread_ts"})
     with store.engine.connect() as connection:
@@ -114,7 +115,7 @@ def test_migration_from_the_previous_schema_keeps_the_records_and_forgets_where(
 def test_opening_twice_migrates_once_and_changes_nothing(database_url: str) -> None:
     SqlStore.open(database_url).record_question(question())
     store = SqlStore.open(database_url)
-    assert schema_revision(store.engine) == "0003" and len(store.questions(EPOCH)) == 1
+    assert schema_revision(store.engine) == "0004" and len(store.questions(EPOCH)) == 1
 
 
 def test_concurrent_writers_lose_nothing_and_claims_have_one_winner(database_url: str) -> None:
@@ -201,3 +202,23 @@ def test_gaps_are_the_newest_unanswered_or_disliked_questions(database_url: str)
     assert [(q.normalized, bad) for q, bad in found] == [("none-new", False), ("vpn-disliked", True), ("none-old", False)]
     assert [q.normalized for q, _ in store.gaps(now - timedelta(days=1), limit=2)] == ["none-new", "vpn-disliked"]
     assert store.gaps(now - timedelta(hours=2, minutes=30), limit=10)[0][0].normalized == "none-new"
+
+
+def test_the_usage_report_reads_an_index_alone(tmp_path: Path) -> None:
+    """Its aggregates group by columns a covering index holds, so SQLite never reads the rows."""
+    store = SqlStore.open(f"sqlite:///{tmp_path / 'usage.db'}")
+    statements: list[str] = []
+
+    def seen(connection, cursor, statement: str, *rest) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", seen)
+    store.usage(EPOCH, 5)
+    event.remove(store.engine, "before_cursor_execute", seen)
+    plans = []
+    with store.engine.connect() as connection:
+        for statement in statements:
+            if "FROM questions" in statement:
+                plans.append(str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", (EPOCH.isoformat(),)
+                                                            * statement.count("?")).all()))
+    assert len(plans) == 2 and all("COVERING INDEX ix_questions_usage" in plan for plan in plans), plans
