@@ -129,10 +129,11 @@ def _child(build: Callable[[], Matcher], served: Matcher, folder: Path, sending,
         return
     try:
         with open(folder / ARRAYS, "wb") as arrays, open(folder / FRAMES, "wb") as frames:
-            sending.send(("built", _write(matcher, served, arrays, frames)))
+            written = _write(matcher, served, arrays, frames)
     except Exception as exc:  # noqa: BLE001 - OSError on a full disk, usearch's RuntimeError
         sending.send(("unwritten", repr(exc)))
         return
+    sending.send(("built", written))  # once the files are closed: whole for the server to read
     sending.close()
     os.nice(19)  # nothing waits for what is left: the server's threads come first
     try:
