@@ -97,7 +97,7 @@ class Matcher:
         self._sizes = np.fromiter(map(len, by_entry), dtype=np.intp, count=len(by_entry))  # phrasings per entry
         self.owner = np.repeat(np.arange(len(by_entry)), self._sizes)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
-        self._starts = np.concatenate([[0], np.cumsum(self._sizes)[:-1]]).astype(np.intp)
+        self._starts = (np.cumsum(self._sizes) - self._sizes).astype(np.intp)
         if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
             self.normalized = list(faq.normalized)  # as loading validated them
         else:
