@@ -99,3 +99,35 @@ def test_writing_a_graph_deletes_all_but_the_newest_graph_files(tmp_path: Path) 
         os.utime(tmp_path / name, (1_000_000 + age, 1_000_000 + age))
     VectorIndex(unit_rows(1200, 16, 9), keys(1200), ann_min=1000, graph_file=tmp_path / "graph-this.i8.usearch")
     assert sorted(p.name for p in tmp_path.glob("graph-*")) == ["graph-older-model.i8.usearch", "graph-this.i8.usearch"]
+
+
+def test_an_index_pickled_out_of_band_searches_its_graph_where_the_bytes_lie() -> None:
+    """What the reload's hand-over does (faq/handover.py): arrays and the graph's bytes out of
+    band; the copy answers as the original, and an edit of it leaves it unchanged."""
+    import pickle
+
+    vectors, queries = unit_rows(3200, 32, 10), unit_rows(50, 32, 11)
+    original = VectorIndex(vectors[:3000], keys(3000), ann_min=1000)
+    buffers: list[pickle.PickleBuffer] = []
+    data = pickle.dumps(original, protocol=5, buffer_callback=buffers.append)
+    assert len(data) < 10_000  # the graph and the matrix went out of band
+    copy = pickle.loads(data, buffers=[bytes(b.raw()) for b in buffers])  # read-only, as a mapped file is
+    assert copy.approximate and copy.ready.is_set() and not copy.matrix.flags.writeable
+    for query in queries:
+        assert sorted(copy.nearest(query, 16)) == sorted(original.nearest(query, 16))
+    edited = copy.updated(keys(3100, start=100), lambda rows: vectors[100:][rows], ann_min=1000)
+    assert edited.approximate and len(copy) == 3000
+    exact = (queries @ vectors[100:].T).argmax(axis=1)
+    assert np.mean([exact[i] in edited.nearest(q, 16) for i, q in enumerate(queries)]) >= 0.97
+    assert [sorted(copy.nearest(q, 16)) for q in queries] == [sorted(original.nearest(q, 16)) for q in queries]
+
+
+def test_an_index_pickled_while_its_graph_is_built_ends_with_one_there() -> None:
+    """Pickled at once, the graph is most likely still being built: the copy builds its own."""
+    import pickle
+
+    vectors = unit_rows(3000, 32, 12)
+    building = VectorIndex(vectors, keys(3000), ann_min=1000, background=True)
+    copy = pickle.loads(pickle.dumps(building, protocol=5))
+    assert copy.ready.wait(60) and copy.approximate and np.array_equal(copy.matrix, vectors)
+    assert building.ready.wait(60) and building.approximate
