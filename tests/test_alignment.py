@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from faqbot.matching import alignment
-from faqbot.matching.alignment import gathered, previous_rows, same_ends
+from faqbot.matching.alignment import dropped, gathered, previous_rows, runs, same_ends
 
 
 def edited(old: list[str], seed: int) -> list[str]:
@@ -52,3 +52,16 @@ def test_gathered_takes_old_items_and_makes_the_rest() -> None:
     out = gathered(old, np.array([2, 3, -1, 0, 1, -1]), lambda i: made.append(i) or f"new {i}")
     assert out == ["c", "d", "new 2", "a", "b", "new 5"] and made == [2, 5]
     assert gathered(old, np.zeros(0, dtype=np.int64), str) == []
+
+
+def test_runs_and_dropped_rows_of_an_edit() -> None:
+    rows = np.array([2, 3, -1, -1, 0, 1, 5])
+    assert runs(rows) == [(0, 2), (2, 4), (4, 6), (6, 7)] and runs(np.zeros(0, dtype=np.int64)) == []
+    assert dropped(rows, 7).tolist() == [4, 6]
+
+
+def test_rows_by_identity_find_only_the_same_objects_between_the_ends() -> None:
+    old = [["a"], ["b"], ["c"], ["d"]]
+    new = [old[0], ["x"], ["b"], old[3]]  # ["b"]: an equal list, not the same one, between the ends
+    assert previous_rows(new, old, key=id).tolist() == [0, -1, -1, 3]
+    assert previous_rows([old[0], old[2], ["x"], old[1], old[3]], old, key=id).tolist() == [0, 2, -1, 1, 3]

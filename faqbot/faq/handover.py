@@ -36,7 +36,7 @@ from typing import IO, Any
 import numpy as np
 
 from faqbot.faq.schema import FaqError
-from faqbot.matching.alignment import same_ends
+from faqbot.matching.alignment import previous_rows, runs
 from faqbot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -144,27 +144,17 @@ def _child(build: Callable[[], Matcher], served: Matcher, folder: Path, sending,
 
 def _pieces(new: Sequence, old: Sequence) -> list[tuple]:
     """`new` as ("old", start, stop), slices of `old`, and ("new", frames), runs of its own
-    objects in lists of at most FRAME. The ends an edit keeps are found by `same_ends` (an
-    equal object there is as good as the new one); the objects between, by identity."""
-    head, tail = same_ends(new, old)
-    middle, old_middle = new[head:len(new) - tail], old[head:len(old) - tail]
-    old_ids = np.fromiter(map(id, old_middle), dtype=np.uint64, count=len(old_middle))
-    order = np.argsort(old_ids)
-    ids = np.fromiter(map(id, middle), dtype=np.uint64, count=len(middle))
-    at = np.minimum(np.searchsorted(old_ids[order], ids), max(len(old_ids) - 1, 0))
-    found = (old_ids[order][at] == ids) if len(old_ids) else np.zeros(len(ids), dtype=bool)
-    where = np.where(found, order[at] + head, -1)  # each object's index in `old`; -1: new
-    breaks = np.ones(len(middle), dtype=bool)
-    breaks[1:] = (found[1:] != found[:-1]) | (found[1:] & (where[1:] != where[:-1] + 1))
-    starts = np.flatnonzero(breaks).tolist()
-    pieces = [("old", 0, head)] if head else []
-    for start, stop in zip(starts, starts[1:] + [len(middle)]):
-        if found[start]:
+    objects in lists of at most FRAME. At the ends an edit keeps, an equal object is as good
+    as the new one; between them, only the same object is."""
+    where = previous_rows(new, old, key=id)
+    pieces = []
+    for start, stop in runs(where):
+        if where[start] >= 0:
             pieces.append(("old", int(where[start]), int(where[start]) + stop - start))
         else:
             # lists: always new objects (a tuple of a whole tuple would be the container itself)
-            pieces.append(("new", [list(middle[i:min(i + FRAME, stop)]) for i in range(start, stop, FRAME)]))
-    return pieces + ([("old", len(old) - tail, len(old))] if tail else [])
+            pieces.append(("new", [list(new[i:min(i + FRAME, stop)]) for i in range(start, stop, FRAME)]))
+    return pieces
 
 
 class _Pickler(pickle.Pickler):
@@ -249,10 +239,10 @@ def _receive(served: Matcher, folder: Path, frames: int, layout: list[tuple[int,
     buffers: list[memoryview] = []
     if layout:
         with open(folder / ARRAYS, "rb") as file:
-            size = os.fstat(file.fileno()).st_size
+            empty = os.fstat(file.fileno()).st_size == 0  # mmap refuses an empty file
             # populated now, in the kernel, with the GIL released: not page by page in answers' first reads
             flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-            mapped = memoryview(mmap.mmap(file.fileno(), 0, flags=flags, prot=mmap.PROT_READ) if size else b"")
+            mapped = memoryview(b"" if empty else mmap.mmap(file.fileno(), 0, flags=flags, prot=mmap.PROT_READ))
         buffers = [mapped[offset:offset + size] for offset, size in layout]
     unpickler = _Unpickler(io.BytesIO((folder / FRAMES).read_bytes()), buffers, served)
     for _ in range(frames - 1):

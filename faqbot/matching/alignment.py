@@ -9,8 +9,8 @@ this takes milliseconds, where a dictionary of every old phrasing took 90 ms.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -36,27 +36,41 @@ def same_ends(a: Sequence, b: Sequence) -> tuple[int, int]:
     return head, same_start(a[head:][::-1], b[head:][::-1])
 
 
-def previous_rows(new: Sequence, old: Sequence) -> np.ndarray:
-    """(len(new),) each item's index in `old` (-1: not there); items are hashable and
-    distinct within each list (an FAQ's normalised phrasings)."""
+def previous_rows(new: Sequence, old: Sequence, key: Callable[[Any], Hashable] = lambda item: item) -> np.ndarray:
+    """(len(new),) each item's index in `old` (-1: not there). Between the ends, items are
+    looked up by `key` (`id`: the same object; by default, an equal one), which tells apart
+    the items of each list (an FAQ's normalised phrasings are distinct)."""
     head, tail = same_ends(new, old)
     out = np.full(len(new), -1, dtype=np.int64)
     out[:head] = np.arange(head)
     out[len(new) - tail:] = np.arange(len(old) - tail, len(old))
-    rows = {item: i for i, item in enumerate(old[head:len(old) - tail], start=head)}
-    out[head:len(new) - tail] = [rows.get(item, -1) for item in new[head:len(new) - tail]]
+    rows = {key(item): i for i, item in enumerate(old[head:len(old) - tail], start=head)}
+    out[head:len(new) - tail] = [rows.get(key(item), -1) for item in new[head:len(new) - tail]]
     return out
 
 
-def gathered(old: Sequence[T], rows: np.ndarray, fresh: Callable[[int], T]) -> list[T]:
-    """[old[rows[i]] if rows[i] >= 0 else fresh(i)]: runs of consecutive rows are sliced."""
+def runs(rows: np.ndarray) -> list[tuple[int, int]]:
+    """(start, stop) of each run of `previous_rows`' result: items that followed each other
+    in the old list too, or new items side by side. An edit leaves a few long runs."""
     kept = rows >= 0
     breaks = np.ones(len(rows), dtype=bool)
     breaks[1:] = (kept[1:] != kept[:-1]) | (kept[1:] & (rows[1:] != rows[:-1] + 1))
     starts = np.flatnonzero(breaks).tolist()
+    return list(zip(starts, starts[1:] + [len(rows)]))
+
+
+def dropped(rows: np.ndarray, before: int) -> np.ndarray:
+    """The indices of the `before` old items that `rows` no longer holds."""
+    alive = np.zeros(before, dtype=bool)
+    alive[rows[rows >= 0]] = True
+    return np.flatnonzero(~alive)
+
+
+def gathered(old: Sequence[T], rows: np.ndarray, fresh: Callable[[int], T]) -> list[T]:
+    """[old[rows[i]] if rows[i] >= 0 else fresh(i)]: runs of consecutive rows are sliced."""
     out: list[T] = []
-    for start, stop in zip(starts, starts[1:] + [len(rows)]):
-        if kept[start]:
+    for start, stop in runs(rows):
+        if rows[start] >= 0:
             out.extend(old[rows[start]:rows[start] + stop - start])
         else:
             out.extend(fresh(i) for i in range(start, stop))

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from faqbot.matching.alignment import dropped, runs
+
 NGRAMS = (2, 4)
 MAX_CHARS = 2**15 - 1  # distinct characters with their own id: four ids must fit a uint64 key
 RARE_SHARE = 0.005  # an n-gram in at most this share of the phrasings (and RARE_MIN) finds candidates
@@ -152,30 +154,23 @@ class LexicalIndex:
         moved = None if vocabulary is previous.keys else np.searchsorted(vocabulary, previous.keys).astype(dtype)
         fresh_terms = np.searchsorted(vocabulary, counted.vocabulary).astype(dtype)[counted.terms]
         fresh_ptr = np.concatenate([[0], np.cumsum(np.bincount(counted.rows, minlength=len(fresh)))])
-        kept = previous_rows >= 0
-        # a run starts where kept changes, or where kept rows stop following each other in `previous`
-        starts = np.flatnonzero(np.concatenate([[True], (kept[1:] != kept[:-1])
-                                                | (kept[1:] & (previous_rows[1:] != previous_rows[:-1] + 1))]))
-        ends = np.append(starts[1:], len(previous_rows))
-        first_fresh = np.searchsorted(fresh, starts)  # fresh rows are in order: a fresh run is a slice of them
         terms, counts, lengths = [], [], []
-        for start, end, f in zip(starts.tolist(), ends.tolist(), first_fresh.tolist()):
-            if kept[start]:
+        for start, end in runs(previous_rows):
+            if previous_rows[start] >= 0:
                 a, b = previous.row_ptr[previous_rows[start]], previous.row_ptr[previous_rows[end - 1] + 1]
                 old = previous.row_terms[a:b]
                 terms.append(old.astype(dtype, copy=False) if moved is None else moved[old])
                 counts.append(previous.row_counts[a:b])
                 lengths.append(np.diff(previous.row_ptr[previous_rows[start] : previous_rows[end - 1] + 2]))
             else:
+                f = int(np.searchsorted(fresh, start))  # fresh rows are in order: a fresh run is a slice of them
                 a, b = fresh_ptr[f], fresh_ptr[f + end - start]
                 terms.append(fresh_terms[a:b])
                 counts.append(counted.counts[a:b])
                 lengths.append(np.diff(fresh_ptr[f : f + end - start + 1]))
         row_ptr = np.concatenate([[0], np.cumsum(np.concatenate(lengths))])
         # document frequencies from the previous ones: less the removed rows' n-grams, plus the fresh rows'
-        alive = np.zeros(previous.n_phrasings, dtype=bool)
-        alive[previous_rows[kept]] = True
-        gone = np.flatnonzero(~alive)
+        gone = dropped(previous_rows, previous.n_phrasings)
         gone_terms = previous.row_terms[ranges(previous.row_ptr[gone], np.diff(previous.row_ptr)[gone])]
         df = np.zeros(len(vocabulary), dtype=np.int64)
         df[np.arange(len(previous.keys)) if moved is None else moved] = previous.df

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.atomic_file import write_atomically
+from faqbot.matching.alignment import dropped
 from faqbot.matching.heap import release_free_memory
 from faqbot.matching.index_cache import prune
 
@@ -166,9 +167,7 @@ class VectorIndex:
         graph = self._graph
         if graph is not None and len(keys) >= ann_min:
             graph = graph.copy()  # a copy: the index being replaced keeps answering (and may be a view)
-            alive = np.zeros(len(self), dtype=bool)
-            alive[rows[kept]] = True
-            _change(graph, self.keys[~alive], keys[fresh], lambda: vectors[fresh])
+            _change(graph, self.keys[dropped(rows, len(self))], keys[fresh], lambda: vectors[fresh])
         else:
             graph = None  # built anew (or kept scanning) by the new index
         return VectorIndex(vectors, keys, ann_min, graph=graph, graph_file=self._graph_file,
