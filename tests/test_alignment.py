@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from faqbot.matching import alignment
-from faqbot.matching.alignment import dropped, gathered, previous_rows, runs, same_ends
+from faqbot.matching.alignment import dropped, gathered, previous_rows, reused, runs, same_ends
 
 
 def edited(old: list[str], seed: int) -> list[str]:
@@ -65,3 +65,11 @@ def test_rows_by_identity_find_only_the_same_objects_between_the_ends() -> None:
     new = [old[0], ["x"], ["b"], old[3]]  # ["b"]: an equal list, not the same one, between the ends
     assert previous_rows(new, old, key=id).tolist() == [0, -1, -1, 3]
     assert previous_rows([old[0], old[2], ["x"], old[1], old[3]], old, key=id).tolist() == [0, 2, -1, 1, 3]
+
+
+def test_reused_rows_keep_their_values_and_only_new_ones_are_made() -> None:
+    old = np.arange(12, dtype=np.float32).reshape(4, 3)
+    asked: list[list[int]] = []
+    out = reused(old, np.array([3, -1, 0, -1]), lambda new: asked.append(new.tolist()) or -np.ones((len(new), 3)))
+    assert out.dtype == np.float32 and out.tolist() == [[9, 10, 11], [-1, -1, -1], [0, 1, 2], [-1, -1, -1]]
+    assert asked == [[1, 3]]

@@ -66,6 +66,17 @@ def dropped(rows: np.ndarray, before: int) -> np.ndarray:
     return np.flatnonzero(~alive)
 
 
+def reused(old: np.ndarray, rows: np.ndarray, fresh: Callable[[np.ndarray], Any]) -> np.ndarray:
+    """`old[rows[i]]` where rows[i] >= 0; the others' values from `fresh(their indices)`
+    (asked even when there are none)."""
+    kept = rows >= 0
+    out = np.empty((len(rows), *old.shape[1:]), dtype=old.dtype)
+    out[kept] = old[rows[kept]]
+    new = np.flatnonzero(~kept)
+    out[new] = fresh(new)
+    return out
+
+
 def gathered(old: Sequence[T], rows: np.ndarray, fresh: Callable[[int], T]) -> list[T]:
     """[old[rows[i]] if rows[i] >= 0 else fresh(i)]: runs of consecutive rows are sliced."""
     out: list[T] = []

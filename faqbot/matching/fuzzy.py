@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faqbot.matching.alignment import gathered
+from faqbot.matching.alignment import gathered, reused
 
 # Function words only; negations stay ("card not working" is not "card working").
 STOPWORDS = frozenset(
@@ -49,11 +49,7 @@ class FuzzyIndex:
             old_choices, old_lengths = previous.choices, previous._lengths
         # A phrasing made only of function words still needs something to compare.
         self.choices = gathered(old_choices, previous_rows, lambda i: content_words(phrasings[i]) or phrasings[i])
-        kept = previous_rows >= 0
-        self._lengths = np.zeros(len(self.choices), dtype=np.float64)
-        self._lengths[kept] = old_lengths[previous_rows[kept]]
-        fresh = np.flatnonzero(~kept)
-        self._lengths[fresh] = [len(self.choices[i]) for i in fresh]
+        self._lengths = reused(old_lengths, previous_rows, lambda new: [len(self.choices[i]) for i in new])
 
     def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None) -> np.ndarray:
         """(len(queries), len(rows)) similarities in [0, 1] with the phrasings `rows` (None: all);

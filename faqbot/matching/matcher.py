@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.faq.schema import Entry, Faq
-from faqbot.matching.alignment import previous_rows
+from faqbot.matching.alignment import previous_rows, reused
 from faqbot.matching.decision import METHODS, NONE, SEMANTIC, Calibration, Scores, Surface, decide
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import FuzzyIndex
@@ -66,17 +66,6 @@ class Match:
         return self.entry is not None
 
 
-def _keys(normalized: list[str], previous: np.ndarray | None, before: np.ndarray | None) -> np.ndarray:
-    """Each phrasing's key: the previous matcher's where it had the phrasing, else hashed."""
-    if previous is None or before is None:
-        return phrasing_keys(normalized)
-    keys = np.empty(len(normalized), dtype=np.uint64)
-    kept = before >= 0
-    keys[kept] = previous[before[kept]]
-    keys[~kept] = phrasing_keys([normalized[i] for i in np.flatnonzero(~kept)])
-    return keys
-
-
 class Matcher:
     """Answers questions from one FAQ with an optional encoder and a calibration."""
 
@@ -109,7 +98,10 @@ class Matcher:
             self._lexical = LexicalIndex.build(self.normalized, previous._lexical, before)
         else:
             self._lexical = cached_lexical(self.normalized, index_cache)
-        self.keys = _keys(self.normalized, previous.keys if previous else None, before)
+        if previous is None:
+            self.keys = phrasing_keys(self.normalized)
+        else:  # the previous matcher's where it had the phrasing
+            self.keys = reused(previous.keys, before, lambda new: phrasing_keys([self.normalized[i] for i in new]))
         self._fuzzy = FuzzyIndex(self.normalized, previous._fuzzy if previous else None, before)
         self._vectors = None
         if encoder is not None:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from faqbot.atomic_file import write_atomically
-from faqbot.matching.alignment import dropped
+from faqbot.matching.alignment import dropped, reused
 from faqbot.matching.heap import release_free_memory
 from faqbot.matching.index_cache import prune
 
@@ -159,11 +159,8 @@ class VectorIndex:
             found = self.contains(keys)
             rows = np.full(len(keys), -1, dtype=np.int64)
             rows[found] = self._rows(keys[found])
-        kept = rows >= 0
-        fresh = np.flatnonzero(~kept)
-        vectors = np.empty((len(keys), self.dim), dtype=np.float32)
-        vectors[kept] = self.matrix[rows[kept]]
-        vectors[fresh] = encode(fresh)
+        vectors = reused(self.matrix, rows, encode)
+        fresh = np.flatnonzero(rows < 0)
         graph = self._graph
         if graph is not None and len(keys) >= ann_min:
             graph = graph.copy()  # a copy: the index being replaced keeps answering (and may be a view)
