@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from faqbot.faq.loading import load_faq
+from faqbot.faq.loading import faq_files, faq_marks, file_mark, load_faq
 from faqbot.faq.reload import FaqReloader, ReloadResult
 from faqbot.matching.matcher import Matcher
 from tests.conftest import ConceptEncoder, fused_calibration, write
@@ -214,6 +214,22 @@ def test_a_config_map_mount_loads_once_and_its_updates_are_served(tmp_path: Path
         edit_until(lambda: None, lambda: served.answers("Where can I park my car?") == "parking")
     finally:
         stop.set()
+
+
+def test_the_watchers_marks_are_each_files_own_mark(tmp_path: Path) -> None:
+    """The watcher's cheap look (one stat a file, each folder resolved once) sees what a
+    file-by-file look sees: files, linked files, files in a linked folder and in a ConfigMap."""
+    root = tmp_path / "faq"
+    write(root / "a.yaml", VPN)
+    write(root / "teams" / "b.yml", PARKING)
+    write(tmp_path / "elsewhere" / "c.yaml", VPN.replace("vpn", "vpn2"))
+    (root / "linked.yaml").symlink_to(tmp_path / "elsewhere" / "c.yaml")
+    (root / "shared").symlink_to(tmp_path / "elsewhere")
+    config_map(root / "mount", "2026_11_29_01", PARKING.replace("parking", "parking2"))
+    files = faq_files(root, [], [])
+    assert len(files) == 5
+    assert faq_marks(root) == tuple(file_mark(file) for file in files)
+    assert faq_marks(root / "a.yaml") == (file_mark(root / "a.yaml"),)
 
 
 def test_a_deleted_and_recreated_folder_is_watched_on(folder: Path) -> None:

@@ -106,11 +106,21 @@ for _tag, _pattern, _first in (
 Mark = tuple[str, str, int, int, int]  # path, where it leads, inode, size, modification time
 
 
-def file_mark(file: Path) -> Mark:
+def file_mark(file: Path, folders: dict[str, str] | None = None) -> Mark:
     """What a file is now, as far as a reload cares (OSError when it is gone): a change to
-    any part, a swapped symlink included, means it must be read again."""
+    any part, a swapped symlink included, means it must be read again. `folders`: the real
+    paths of folders met so far, for the next file in one (resolving each file's whole path
+    was most of the watcher's 8 ms look at 100 files, four times a second)."""
+    if file.is_symlink():
+        real = os.path.realpath(file)
+    else:
+        folders = {} if folders is None else folders
+        parent = str(file.parent)
+        if parent not in folders:
+            folders[parent] = os.path.realpath(parent)
+        real = os.path.join(folders[parent], file.name)
     stat = file.stat()
-    return (str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return (str(file), real, stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
@@ -118,10 +128,10 @@ def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
     """Every file's entries through libyaml (or `parsed` before, or `kept` on disk), and each
     file's by its identity; None when anything needs the careful path."""
     located: list[_Located] = []
-    seen = {}
+    seen, folders = {}, {}
     for file in files:
         try:
-            identity = file_mark(file)
+            identity = file_mark(file, folders)
         except OSError:
             return None
         entries = parsed.get(identity) or (kept.load(file) if kept else _load_file_fast(file))
@@ -233,7 +243,7 @@ def faq_files(path: Path, problems: list[Problem], warnings: list[Problem]) -> l
     if path.is_file():
         return [path]
     if path.is_dir():
-        files = sorted(_walk(path, warnings))
+        files = sorted(Path(entry.path) for entry, _ in _walk(path, warnings))
         if not files:
             problems.append(Problem(str(path), 0, "folder holds no .yaml or .yml files"))
         return files
@@ -244,35 +254,66 @@ def faq_files(path: Path, problems: list[Problem], warnings: list[Problem]) -> l
     return []
 
 
-def _walk(root: Path, warnings: list[Problem]) -> Iterator[Path]:
-    """Visible YAML files under `root`, following symlinked folders once each."""
-    seen = {os.path.realpath(root)}
+def faq_marks(path: Path) -> tuple[Mark, ...]:
+    """The mark of each FAQ file under `path` (a folder or one file), as the watcher compares
+    them four times a second. One stat a file: the folder listing tells links and files
+    apart, and each folder's real path is resolved once. Every system call lets an answering
+    thread take the interpreter, and waiting to get it back made the watcher's look, at
+    three calls a file, raise the p99 answer at 100 files from 5 to 8.5 ms."""
+    if not path.is_dir():
+        return tuple(_marks(faq_files(path, [], [])))
+    marks = []
+    for entry, real_folder in _walk(path, []):
+        try:
+            real = os.path.realpath(entry.path) if entry.is_symlink() else os.path.join(real_folder, entry.name)
+            stat = entry.stat()
+        except OSError:  # gone since it was listed: the next look sees the new state
+            continue
+        marks.append((entry.path, real, stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(marks)
 
-    def unreadable(error: OSError) -> None:
-        warnings.append(Problem(str(error.filename), 0, f"skipped: cannot read this folder ({error.strerror})"))
 
-    for folder, subfolders, names in os.walk(root, onerror=unreadable, followlinks=True):
-        visible = []
-        for name in sorted(subfolders):
-            if name.startswith("."):
+def _marks(files: Iterable[Path]) -> Iterator[Mark]:
+    """`file_mark` of each file that is still there."""
+    for file in files:
+        try:
+            yield file_mark(file)
+        except OSError:
+            continue
+
+
+def _walk(root: Path, warnings: list[Problem]) -> Iterator[tuple[os.DirEntry, str]]:
+    """Visible YAML files under `root` and the real path of the folder of each, following
+    symlinked folders once each."""
+    seen: set[str] = set()
+
+    def folder_files(folder: str, real: str) -> Iterator[tuple[os.DirEntry, str]]:
+        seen.add(real)
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as error:
+            warnings.append(Problem(folder, 0, f"skipped: cannot read this folder ({error.strerror})"))
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
-            real = os.path.realpath(os.path.join(folder, name))
-            if real in seen:
-                warnings.append(Problem(os.path.join(folder, name), 0, "skipped: a link back to a folder already read"))
+            if entry.is_dir():
+                real_sub = os.path.realpath(entry.path)
+                if real_sub in seen:
+                    warnings.append(Problem(entry.path, 0, "skipped: a link back to a folder already read"))
+                else:
+                    yield from folder_files(entry.path, real_sub)
+            elif not _is_yaml(entry.name):
                 continue
-            seen.add(real)
-            visible.append(name)
-        subfolders[:] = visible
-        for name in names:
-            file = Path(folder, name)
-            if not _is_yaml(name):
-                continue
-            if file.is_file():
-                yield file
-            elif file.is_symlink():
-                warnings.append(Problem(str(file), 0, f"skipped: {_dangling(file)}"))
+            elif entry.is_file():
+                yield entry, real
+            elif entry.is_symlink():
+                warnings.append(Problem(entry.path, 0, f"skipped: {_dangling(Path(entry.path))}"))
             else:
-                warnings.append(Problem(str(file), 0, "skipped: not a regular file"))
+                warnings.append(Problem(entry.path, 0, "skipped: not a regular file"))
+
+    yield from folder_files(str(root), os.path.realpath(root))
 
 
 def _dangling(link: Path) -> str:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from faqbot.faq.handover import build_forked
-from faqbot.faq.loading import Mark, faq_files, file_mark, load_faq
+from faqbot.faq.loading import Mark, faq_marks, file_mark, load_faq
 from faqbot.faq.schema import FaqError
 from faqbot.matching.decision import Calibration, CalibrationError
 from faqbot.matching.matcher import Matcher
@@ -136,12 +136,15 @@ class FaqReloader:
         """The calibration file's mark; None when there is none."""
         if self._calibration_path is None:
             return None
-        return next(iter(_marks([self._calibration_path])), None)
+        try:
+            return file_mark(self._calibration_path)
+        except OSError:
+            return None
 
     def fingerprint(self) -> Fingerprint:
         """Where each FAQ file (and the calibration file) leads now, and its inode, size and
         modification time."""
-        return _marks(faq_files(self.path, [], [])) + tuple(filter(None, [self._calibration_mark()]))
+        return faq_marks(self.path) + tuple(filter(None, [self._calibration_mark()]))
 
     def watch(self, stop: threading.Event) -> None:
         """Reload whenever the fingerprint changes, until `stop` is set; never dies."""
@@ -169,12 +172,3 @@ class FaqReloader:
         threading.Thread(target=self.watch, args=(stop,), name="faq-watcher", daemon=True).start()
         return stop
 
-
-def _marks(files: list[Path]) -> Fingerprint:
-    marks = []
-    for file in files:
-        try:
-            marks.append(file_mark(file))
-        except OSError:  # gone since it was listed: the next look sees the new state
-            continue
-    return tuple(marks)
