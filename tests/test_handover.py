@@ -2,6 +2,7 @@
 here, shares the served objects that did not change, maps its arrays instead of copying
 them, leaves no files, and every way the child can fail leaves the served matcher serving."""
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -17,7 +18,9 @@ from faqbot.faq import handover
 from faqbot.faq.handover import RebuildError, build_forked
 from faqbot.faq.loading import load_faq
 from faqbot.faq.schema import FaqError
+from faqbot.matching import vector_index
 from faqbot.matching.matcher import Matcher
+from faqbot.matching.vector_index import VectorIndex
 from tests.conftest import ConceptEncoder, fused_calibration, write
 from tests.test_matcher import QUESTIONS, large_faq, project
 
@@ -72,12 +75,33 @@ def test_a_matcher_built_in_a_child_answers_as_one_built_here_and_shares_what_di
     # Arrays lie in the mapped file (read-only), and the folder is gone.
     assert not forked._vectors.matrix.flags.writeable and not forked.keys.flags.writeable
     assert list(temp_folder.iterdir()) == []
+    assert gc.isenabled()  # paused while the new objects came in, on again once they were frozen
     # The next edit is built from the handed-over matcher, in a child and here alike.
     write(folder / "b.yaml", (folder / "b.yaml").read_text().replace(f"{project(7)} status notes", "bike parking"))
     again, again_here = build_forked(rebuild(folder, forked), forked), rebuild(folder, forked)()
     same_answers(again, again_here, [*questions, "bike parking", f"{project(7)} status notes"])
     same_answers(again, Matcher(load_faq(folder), ConceptEncoder(), fused_calibration(), exact_max=exact_max),
                  ["bike parking", "pw reset on my phone"])
+
+
+def test_a_graph_the_edit_left_unchanged_is_not_sent_and_one_it_changed_is(
+        tmp_path: Path, faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A large FAQ's HNSW graph: a small edit's matcher searches the served graph object
+    itself (the child sends it by name), and the next edit, past the delta limit, hands over
+    a changed copy, mapped from the file; both answer as matchers built here."""
+    folder = two_files(tmp_path, faq_file)
+    served = Matcher(load_faq(folder), ConceptEncoder(), fused_calibration(), exact_max=0)
+    served._vectors = VectorIndex(served._vectors.matrix, served.keys, ann_min=100)  # a graph at this size
+    write(folder / "a.yaml", (folder / "a.yaml").read_text().replace("pw reset", "pw reset on my phone"))
+    forked, here = build_forked(rebuild(folder, served), served), rebuild(folder, served)()
+    assert forked._vectors.graph is served._vectors.graph is here._vectors.graph
+    questions = [*QUESTIONS, "pw reset on my phone", f"{project(5)} status notes"]
+    same_answers(forked, here, questions)
+    monkeypatch.setattr(vector_index, "DELTA_MAX", 0)
+    write(folder / "b.yaml", (folder / "b.yaml").read_text().replace(f"{project(7)} status notes", "bike parking"))
+    again, again_here = build_forked(rebuild(folder, forked), forked), rebuild(folder, forked)()
+    assert again._vectors.graph is not served._vectors.graph and again._vectors.approximate
+    same_answers(again, again_here, [*questions, "bike parking", f"{project(7)} status notes"])
 
 
 def test_the_problems_of_a_broken_edit_come_back_as_loading_them_here_reports(tmp_path: Path, faq_file: Path) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from faqbot.matching import vector_index
 from faqbot.matching.vector_index import VectorIndex, phrasing_keys
 
 
@@ -55,7 +56,7 @@ def test_an_edited_faq_reuses_what_it_had_and_encodes_only_the_rest(ann_min: int
         asked.extend(rows.tolist())
         return vectors[100:][rows]
 
-    new = old.updated(keys(3100, start=100), encode, ann_min=ann_min)
+    new = old.updated(keys(3100, start=100), encode)
     assert asked == list(range(2900, 3100)) and new.approximate == (ann_min == 1000)
     assert len(new) == 3100 and len(old) == 3000
     assert np.array_equal(new.matrix, vectors[100:]) and np.array_equal(old.matrix, vectors[:3000])
@@ -63,6 +64,39 @@ def test_an_edited_faq_reuses_what_it_had_and_encodes_only_the_rest(ann_min: int
     exact = (queries @ vectors[100:].T).argmax(axis=1)
     assert np.mean([exact[i] in new.nearest(q, 16) for i, q in enumerate(queries)]) >= 0.97
     assert new.contains(keys(200, start=0)).tolist() == [False] * 100 + [True] * 100
+
+
+def test_an_edit_shares_the_graph_and_scores_what_it_lacks_exactly() -> None:
+    """Rows 0-99 removed, 3000-3199 added: the new index searches the served index's graph,
+    finds each added row as its own nearest, never returns a removed one (its key would
+    find some other row), and a second edit adding 0-99 back finds them again."""
+    vectors, queries = unit_rows(3200, 32, 13), unit_rows(100, 32, 14)
+    old = VectorIndex(vectors[:3000], keys(3000), ann_min=1000)
+    new = old.updated(keys(3100, start=100), lambda rows: vectors[100:][rows])
+    assert new.graph is old.graph and new.approximate
+    assert all(new.nearest(vectors[100 + row], 1).tolist() == [row] for row in range(2900, 3100))
+    for removed in vectors[:100]:  # its graph key is gone: the hits are this index's own rows
+        assert set(new.nearest(removed, 8)) <= set(np.argsort(-(new.matrix @ removed))[:40])
+    exact = (queries @ vectors[100:].T).argmax(axis=1)
+    assert np.mean([exact[i] in new.nearest(q, 16) for i, q in enumerate(queries)]) >= 0.97
+    back = new.updated(keys(3000), lambda rows: vectors[rows])
+    assert back.graph is old.graph
+    assert all(back.nearest(vectors[row], 1).tolist() == [row] for row in range(100))
+    exact = (queries @ vectors[:3000].T).argmax(axis=1)
+    assert np.mean([exact[i] in back.nearest(q, 16) for i, q in enumerate(queries)]) >= 0.97
+
+
+def test_past_the_delta_limit_an_edit_changes_a_copy_of_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    vectors, queries = unit_rows(3200, 32, 15), unit_rows(100, 32, 16)
+    old = VectorIndex(vectors[:3000], keys(3000), ann_min=1000)
+    before = [sorted(old.nearest(q, 16)) for q in queries]
+    monkeypatch.setattr(vector_index, "DELTA_MAX", 250)
+    new = old.updated(keys(3100, start=100), lambda rows: vectors[100:][rows])  # 300 rows changed
+    assert new.graph is not old.graph and new.approximate
+    assert sorted(np.asarray(new.graph.index.keys).tolist()) == sorted(keys(3100, start=100).tolist())
+    exact = (queries @ vectors[100:].T).argmax(axis=1)
+    assert np.mean([exact[i] in new.nearest(q, 16) for i, q in enumerate(queries)]) >= 0.97
+    assert [sorted(old.nearest(q, 16)) for q in queries] == before  # the served index is untouched
 
 
 def test_the_graph_is_kept_in_the_cache_and_changed_to_an_edited_faq(tmp_path: Path) -> None:
@@ -115,7 +149,7 @@ def test_an_index_pickled_out_of_band_searches_its_graph_where_the_bytes_lie() -
     assert copy.approximate and copy.ready.is_set() and not copy.matrix.flags.writeable
     for query in queries:
         assert sorted(copy.nearest(query, 16)) == sorted(original.nearest(query, 16))
-    edited = copy.updated(keys(3100, start=100), lambda rows: vectors[100:][rows], ann_min=1000)
+    edited = copy.updated(keys(3100, start=100), lambda rows: vectors[100:][rows])
     assert edited.approximate and len(copy) == 3000
     exact = (queries @ vectors[100:].T).argmax(axis=1)
     assert np.mean([exact[i] in edited.nearest(q, 16) for i, q in enumerate(queries)]) >= 0.97

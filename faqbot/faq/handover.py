@@ -6,12 +6,16 @@ rose from 6 ms to 64-102 ms while reloading. A forked child does the work on its
 from a copy-on-write view of the served matcher (so an edit still costs only what it
 changed), and hands the result back through a temporary folder:
 
-- NumPy arrays (and the HNSW graph, as the bytes of its file) travel out of band (pickle
-  protocol 5) in one file, which this process maps: no copy, no GIL held while pages come in;
+- NumPy arrays (and an HNSW graph changed by the edit, as the bytes of its file) travel out
+  of band (pickle protocol 5) in one file, which this process maps: no copy, no GIL held
+  while pages come in. The encoder, and the graph when the edit left it shared
+  (matching/vector_index.py), are not sent: this process has them;
 - the large Python containers (entries, phrasings, parsed files) mostly hold objects this
   process already has. They travel as slices of the served matcher's, joined here in C;
-  only new objects are pickled, `FRAME` at a time, and unpickled a frame at a time with a
-  pause between, so an answer never waits long for the interpreter.
+  only new objects are pickled, `FRAME` at a time (a large list among them, such as an edited
+  file's parsed entries, its items first), each container joined in a frame of its own, and
+  the frames are unpickled `SLICE_S` at a time with a pause between, so an answer never
+  waits long for the interpreter.
 
 The files are unlinked as soon as they are mapped: the mapping keeps them while the matcher
 is served, and nothing is left behind. Without `os.fork` (Windows), or where the files
@@ -20,6 +24,7 @@ cannot be written (a full disk), the matcher is built on the calling thread, as 
 
 from __future__ import annotations
 
+import gc
 import io
 import logging
 import mmap
@@ -41,8 +46,9 @@ from faqbot.matching.matcher import Matcher
 
 log = logging.getLogger(__name__)
 
-FRAME = 256  # new objects unpickled at once here (256 entries: about 4 ms)
-PAUSE_S = 0.002  # between frames, so that answers get the interpreter
+FRAME = 32  # new objects pickled together (32 parsed entries: 1-2 ms to unpickle)
+SLICE_S = 0.002  # frames unpickled here before a pause
+PAUSE_S = 0.002  # between slices, so that answers get the interpreter
 TIMEOUT_S = 600.0  # a child silent this long is stopped (a lock some thread held at the fork)
 ALIGN = 64  # bytes; where each array starts in the mapped file
 ARRAYS, FRAMES = "arrays.bin", "frames.pickle"
@@ -158,12 +164,14 @@ def _pieces(new: Sequence, old: Sequence) -> list[tuple]:
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles a matcher for the server: its encoder by reference, its large containers as
-    pieces of the served matcher's (`containers`), arrays out of band into `arrays`."""
+    """Pickles a matcher for the server: what it shares with the served one (the encoder, an
+    HNSW graph) by name, its large containers as pieces of the served matcher's
+    (`containers`), arrays out of band into `arrays`."""
 
     def __init__(self, frames: IO[bytes], arrays: IO[bytes], served: Matcher) -> None:
         super().__init__(frames, protocol=5, buffer_callback=self._out_of_band)
-        self._arrays, self._served = arrays, served
+        self._arrays = arrays
+        self._shared = {id(obj): ("shared", name) for name, obj in served.shared().items()}
         self.containers: dict[int, tuple] = {}  # id(container) -> its persistent id
         self.layout: list[tuple[int, int]] = []  # (offset, bytes) of each array in `arrays`
 
@@ -175,9 +183,7 @@ class _Pickler(pickle.Pickler):
         return False  # not in the pickle
 
     def persistent_id(self, obj: Any) -> tuple | None:
-        if obj is self._served.encoder and obj is not None:
-            return ("encoder",)
-        return self.containers.get(id(obj))
+        return self._shared.get(id(obj)) or self.containers.get(id(obj))
 
 
 def _write(matcher: Matcher, served: Matcher, arrays: IO[bytes], frames: IO[bytes]) -> tuple[int, list]:
@@ -197,30 +203,47 @@ def _write(matcher: Matcher, served: Matcher, arrays: IO[bytes], frames: IO[byte
             parts = [_pieces(new, old)]
         for piece in (piece for pieces in parts for piece in pieces if piece[0] == "new"):
             for frame in piece[1]:
-                pickler.dump(frame)  # remembered by the pickler: the matcher's frame refers to it
-                count += 1
+                count += _dump_frame(pickler, frame)
         pickler.containers[id(new)] = ("pieces", role, type(new).__name__, *parts)
+        pickler.dump(new)  # a frame of its own: joined there (a few ms), not all at once with the matcher
+        count += 1
     pickler.dump(matcher)
     return count + 1, pickler.layout
+
+
+def _dump_frame(pickler: _Pickler, frame: list) -> int:
+    """Pickle one frame of new objects, the items of a large list or tuple among them first,
+    a frame at a time (the pickler remembers them: the frame refers to them); frames written."""
+    count = 0
+    for obj in frame:
+        if isinstance(obj, (list, tuple)) and len(obj) > FRAME:
+            items = list(obj)
+            count += sum(_dump_frame(pickler, items[i:i + FRAME]) for i in range(0, len(items), FRAME))
+    pickler.dump(frame)
+    return count + 1
 
 
 class _Unpickler(pickle.Unpickler):
     def __init__(self, frames: IO[bytes], buffers: list[memoryview], served: Matcher) -> None:
         super().__init__(frames, buffers=buffers)
-        self._served = served
+        self._shared = served.shared()
         self._containers = served.containers()
+        self._joined: dict[int, Any] = {}  # role -> the container joined in its own frame
 
     def persistent_load(self, pid: tuple) -> Any:
-        if pid[0] == "encoder":
-            return self._served.encoder
+        if pid[0] == "shared":
+            return self._shared[pid[1]]
         old = self._containers[pid[1]]
         if pid[0] == "served":
             return old
-        kind, parts = pid[2], pid[3:]
-        if kind == "dict":
-            return dict(zip(_joined(parts[0], list(old)), _joined(parts[1], list(old.values()))))
-        joined = _joined(parts[0], old)
-        return tuple(joined) if kind == "tuple" else joined
+        if pid[1] not in self._joined:
+            kind, parts = pid[2], pid[3:]
+            if kind == "dict":
+                joined = dict(zip(_joined(parts[0], list(old)), _joined(parts[1], list(old.values()))))
+            else:
+                joined = _joined(parts[0], old)
+            self._joined[pid[1]] = tuple(joined) if kind == "tuple" else joined
+        return self._joined[pid[1]]
 
 
 def _joined(pieces: list[tuple], old: Sequence) -> list:
@@ -245,7 +268,21 @@ def _receive(served: Matcher, folder: Path, frames: int, layout: list[tuple[int,
             mapped = memoryview(b"" if empty else mmap.mmap(file.fileno(), 0, flags=flags, prot=mmap.PROT_READ))
         buffers = [mapped[offset:offset + size] for offset, size in layout]
     unpickler = _Unpickler(io.BytesIO((folder / FRAMES).read_bytes()), buffers, served)
-    for _ in range(frames - 1):
-        unpickler.load()
-        time.sleep(PAUSE_S)
-    return unpickler.load()
+    # Joined containers of 100k items are young objects: a collection of the youngest
+    # generation in any thread walked them for 40 ms, holding the GIL. None runs until they
+    # are frozen, out of the collector's way, as the served FAQ's objects are.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        pause_at = time.perf_counter() + SLICE_S
+        for _ in range(frames - 1):
+            unpickler.load()
+            if time.perf_counter() >= pause_at:
+                time.sleep(PAUSE_S)
+                pause_at = time.perf_counter() + SLICE_S
+        matcher = unpickler.load()
+        gc.freeze()
+    finally:
+        if collecting:
+            gc.enable()
+    return matcher

@@ -131,6 +131,12 @@ class Matcher:
         return [self.faq.entries, self.faq.normalized or (), self.phrasings, self.normalized, self._fuzzy.choices,
                 self.faq.files]
 
+    def shared(self) -> dict[str, object]:
+        """Objects a matcher built from this one (`previous`) may hold as they are: what
+        faq/handover.py sends by name instead of by value."""
+        graph = self._vectors.graph if self._vectors is not None else None
+        return {name: obj for name, obj in (("encoder", self.encoder), ("graph", graph)) if obj is not None}
+
     @property
     def exact(self) -> bool:
         """Whether every question scores every phrasing (a small FAQ)."""
