@@ -84,6 +84,23 @@ def test_a_matcher_built_in_a_child_answers_as_one_built_here_and_shares_what_di
                  ["bike parking", "pw reset on my phone"])
 
 
+def test_containers_joined_in_many_small_steps_equal_the_childs(
+        tmp_path: Path, faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Frames of 4 new objects and joins of 100 items: entries, phrasings, fuzzy choices and
+    the parsed files (a dict) come out equal to the ones built here, in order."""
+    monkeypatch.setattr(handover, "FRAME", 4)
+    monkeypatch.setattr(handover, "STEP", 100)
+    folder = two_files(tmp_path, faq_file)
+    served = Matcher(load_faq(folder), ConceptEncoder(), fused_calibration())
+    text = (folder / "b.yaml").read_text()
+    write(folder / "b.yaml", text.replace(f"{project(7)} status notes", "bike parking")
+          .replace(f"{project(300)} status notes", "car parking"))
+    forked, here = build_forked(rebuild(folder, served), served), rebuild(folder, served)()
+    for got, want in zip(forked.containers(), here.containers()):
+        assert type(got) is type(want) and got == want
+    same_answers(forked, here, ["bike parking", "car parking", *QUESTIONS])
+
+
 def test_a_graph_the_edit_left_unchanged_is_not_sent_and_one_it_changed_is(
         tmp_path: Path, faq_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A large FAQ's HNSW graph: a small edit's matcher searches the served graph object

@@ -34,7 +34,8 @@ import pickle
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -47,7 +48,8 @@ from faqbot.matching.matcher import Matcher
 log = logging.getLogger(__name__)
 
 FRAME = 32  # new objects pickled together (32 parsed entries: 1-2 ms to unpickle)
-SLICE_S = 0.002  # frames unpickled here before a pause
+STEP = 4096  # items of a container joined here at once (incrementing cold reference counts: about 1.5 ms)
+SLICE_S = 0.001  # frames unpickled here before a pause
 PAUSE_S = 0.002  # between slices, so that answers get the interpreter
 TIMEOUT_S = 600.0  # a child silent this long is stopped (a lock some thread held at the fork)
 ALIGN = 64  # bytes; where each array starts in the mapped file
@@ -183,6 +185,8 @@ class _Pickler(pickle.Pickler):
         return False  # not in the pickle
 
     def persistent_id(self, obj: Any) -> tuple | None:
+        if isinstance(obj, _Step):
+            return obj.pid
         return self._shared.get(id(obj)) or self.containers.get(id(obj))
 
 
@@ -201,14 +205,43 @@ def _write(matcher: Matcher, served: Matcher, arrays: IO[bytes], frames: IO[byte
             parts = [_pieces(list(new), list(old)), _pieces(list(new.values()), list(old.values()))]
         else:
             parts = [_pieces(new, old)]
-        for piece in (piece for pieces in parts for piece in pieces if piece[0] == "new"):
-            for frame in piece[1]:
+        for part, pieces in enumerate(parts):
+            for frame in (frame for piece in pieces if piece[0] == "new" for frame in piece[1]):
                 count += _dump_frame(pickler, frame)
-        pickler.containers[id(new)] = ("pieces", role, type(new).__name__, *parts)
-        pickler.dump(new)  # a frame of its own: joined there (a few ms), not all at once with the matcher
+            for step in _steps(pieces):  # joined a step at a time, a frame each
+                pickler.dump(_Step(("extend", role, part, step)))
+                count += 1
+        pickler.containers[id(new)] = ("joined", role, type(new).__name__)
+        pickler.dump(new)  # a frame of its own: a tuple or dict made of the joined lists
         count += 1
     pickler.dump(matcher)
     return count + 1, pickler.layout
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A frame's worth of joining: pickled as its persistent id alone."""
+
+    pid: tuple
+
+
+def _steps(pieces: list[tuple]) -> Iterator[list[tuple]]:
+    """The pieces regrouped so that each group takes at most about STEP items of `old`."""
+    step: list[tuple] = []
+    size = 0
+    for piece in pieces:
+        if piece[0] == "new":
+            step.append(piece)
+            continue
+        for start in range(piece[1], piece[2], STEP):
+            stop = min(start + STEP, piece[2])
+            if size and size + stop - start > STEP:
+                yield step
+                step, size = [], 0
+            step.append(("old", start, stop))
+            size += stop - start
+    if step:
+        yield step
 
 
 def _dump_frame(pickler: _Pickler, frame: list) -> int:
@@ -228,22 +261,26 @@ class _Unpickler(pickle.Unpickler):
         super().__init__(frames, buffers=buffers)
         self._shared = served.shared()
         self._containers = served.containers()
-        self._joined: dict[int, Any] = {}  # role -> the container joined in its own frame
+        self._parts: dict[tuple[int, int], list] = {}  # (role, part) -> joined so far
+        self._joined: dict[int, Any] = {}  # role -> the container, made in its own frame
 
     def persistent_load(self, pid: tuple) -> Any:
         if pid[0] == "shared":
             return self._shared[pid[1]]
-        old = self._containers[pid[1]]
+        role = pid[1]
+        old = self._containers[role]
         if pid[0] == "served":
             return old
-        if pid[1] not in self._joined:
-            kind, parts = pid[2], pid[3:]
-            if kind == "dict":
-                joined = dict(zip(_joined(parts[0], list(old)), _joined(parts[1], list(old.values()))))
-            else:
-                joined = _joined(parts[0], old)
-            self._joined[pid[1]] = tuple(joined) if kind == "tuple" else joined
-        return self._joined[pid[1]]
+        if pid[0] == "extend":
+            part, step = pid[2], pid[3]
+            source = old if not isinstance(old, dict) else list(old) if part == 0 else list(old.values())
+            self._parts.setdefault((role, part), []).extend(_joined(step, source))
+            return None
+        if role not in self._joined:
+            kind = pid[2]
+            parts = [self._parts.pop((role, part), []) for part in range(2 if kind == "dict" else 1)]
+            self._joined[role] = dict(zip(*parts)) if kind == "dict" else tuple(parts[0]) if kind == "tuple" else parts[0]
+        return self._joined[role]
 
 
 def _joined(pieces: list[tuple], old: Sequence) -> list:

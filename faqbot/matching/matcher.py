@@ -87,10 +87,11 @@ class Matcher:
         self.owner = np.repeat(np.arange(len(by_entry)), self._sizes)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
         self._starts = (np.cumsum(self._sizes) - self._sizes).astype(np.intp)
+        self.normalized: Sequence[str]  # the FAQ's own tuple, as loading validated it, when it has one
         if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
-            self.normalized = list(faq.normalized)  # as loading validated them
+            self.normalized = faq.normalized
         else:
-            self.normalized = [normalize(p) for p in self.phrasings]
+            self.normalized = tuple(normalize(p) for p in self.phrasings)
         before = None  # each phrasing's row in the previous matcher (-1: new)
         if previous is not None:
             before = previous_rows(self.normalized, previous.normalized)
