@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from faqbot.matching import alignment
-from faqbot.matching.alignment import dropped, gathered, previous_rows, reused, runs, same_ends
+from faqbot.matching.alignment import dropped, previous_rows, reused, runs, same_ends
 
 
 def edited(old: list[str], seed: int) -> list[str]:
@@ -44,14 +44,6 @@ def test_the_ends_are_compared_by_value_and_tuples_too() -> None:
     assert same_ends(("a", "x", "c", "d"), old) == (1, 2)
     assert same_ends(tuple("".join(["a"])), old) == (1, 0)  # an equal string, not the same object
     assert same_ends((), old) == (0, 0) and same_ends(old, old) == (4, 0)
-
-
-def test_gathered_takes_old_items_and_makes_the_rest() -> None:
-    old = ["a", "b", "c", "d"]
-    made: list[int] = []
-    out = gathered(old, np.array([2, 3, -1, 0, 1, -1]), lambda i: made.append(i) or f"new {i}")
-    assert out == ["c", "d", "new 2", "a", "b", "new 5"] and made == [2, 5]
-    assert gathered(old, np.zeros(0, dtype=np.int64), str) == []
 
 
 def test_runs_and_dropped_rows_of_an_edit() -> None:

@@ -61,3 +61,18 @@ def test_scores_are_a_batch_of_ratios_in_0_1(sample: FuzzyIndex) -> None:
     for i, text in enumerate(texts):
         assert np.array_equal(sample.scores([text])[0], batch[i])
     assert np.array_equal(sample.scores(texts, workers=2), batch)
+
+
+def test_an_edited_index_reuses_runs_of_rows_and_scores_as_one_built_anew() -> None:
+    """Rows kept in runs, others removed and added, non-ASCII words among them: the edited
+    index compares each phrasing by the same words as one built from scratch."""
+    before = [normalize(t) for t in ("Where is the café?", "reset my password", "the vpn", "how do i book a room",
+                                     "expense a déjeuner", "laptop broken")]
+    after = [before[0], before[1], normalize("Où est le café ?"), before[3], before[4], normalize("new badge please")]
+    old = FuzzyIndex(before)
+    edited = FuzzyIndex(after, old, np.array([0, 1, -1, 3, 4, -1]))
+    fresh = FuzzyIndex(after)
+    rows = np.arange(len(after))
+    assert edited.choices(rows) == fresh.choices(rows) == [content_words(t) or t for t in after]
+    queries = ["where is the cafe", "ou est le cafe", "expense a dejeuner", "new badge pls"]
+    assert np.array_equal(edited.scores([normalize(q) for q in queries]), fresh.scores([normalize(q) for q in queries]))

@@ -71,7 +71,7 @@ def test_a_matcher_built_in_a_child_answers_as_one_built_here_and_shares_what_di
     # Entries that did not change are the served objects, not copies; only the edited one is new.
     shared = [new is old for new, old in zip(forked.faq.entries, served.faq.entries)]
     assert shared == [new == old for new, old in zip(here.faq.entries, served.faq.entries)] and shared.count(False) == 1
-    assert all(new is old for new, old in zip(forked.phrasings[-800:], served.phrasings[-800:]))
+    assert all(new is old for new, old in zip(forked.normalized[-800:], served.normalized[-800:]))
     # Arrays lie in the mapped file (read-only), and the folder is gone.
     assert not forked._vectors.matrix.flags.writeable and not forked.keys.flags.writeable
     assert list(temp_folder.iterdir()) == []
@@ -186,5 +186,5 @@ def test_a_faq_replaced_whole_is_handed_over_whole(tmp_path: Path, faq_file: Pat
         file.unlink()
     write(folder / "c.yaml", "faqs:\n  - id: parking\n    question: Where can I park my car?\n    answer: Level -2.\n")
     forked, here = build_forked(rebuild(folder, served), served), rebuild(folder, served)()
-    assert [e.id for e in forked.faq.entries] == ["parking"] and forked.phrasings == here.phrasings
+    assert [e.id for e in forked.faq.entries] == ["parking"] and forked.phrasings[:] == here.phrasings[:] == ["Where can I park my car?"]
     same_answers(forked, here, ["where do i park", "vpn", *QUESTIONS])

@@ -38,6 +38,15 @@ def test_the_encoder_finds_a_synonym_the_n_grams_alone_do_not(semantic: Matcher,
     assert lexical_only.match("lost my passcode").method == "none"
 
 
+def test_phrasings_read_through_the_entries_are_each_entrys_in_order(semantic: Matcher) -> None:
+    every = [p for entry in semantic.faq.entries for p in entry.phrasings]
+    assert len(semantic.phrasings) == len(every) and semantic.phrasings[:] == every
+    assert [semantic.phrasings[i] for i in (0, 5, -1)] == [every[0], every[5], every[-1]]
+    assert semantic.phrasings[3:9:2] == every[3:9:2]
+    with pytest.raises(IndexError):
+        semantic.phrasings[len(every)]
+
+
 def test_fuzzy_fallback_when_the_confidence_is_below_the_bar(semantic: Matcher) -> None:
     # Typos are unknown words to the encoder, but rapidfuzz sees the near-identical phrasing.
     match = semantic.match("how do i conect to the vpnn?")
@@ -230,7 +239,7 @@ def test_a_matcher_built_from_the_one_before_an_edit_answers_as_one_built_anew(
     after = Matcher(faq, encoder, fused_calibration(), exact_max=exact_max, previous=before)
     assert sorted(encoder.texts) == ["parking for bikes", "pw reset on my phone"]
     fresh = Matcher(faq, ConceptEncoder(), fused_calibration(), exact_max=exact_max)
-    assert np.array_equal(after.keys, fresh.keys) and after._fuzzy.choices == fresh._fuzzy.choices  # reused by row
+    assert np.array_equal(after.keys, fresh.keys) and np.array_equal(after._fuzzy._utf8, fresh._fuzzy._utf8)  # reused by row
     for question in [*QUESTIONS, "pw reset on my phone", "parking for bikes", f"{project(5)} status notes"]:
         got, want = after.match(question), fresh.match(question)
         assert (got.method, got.entry, got.phrasing) == (want.method, want.entry, want.phrasing), question

@@ -230,8 +230,8 @@ def _duplicate_keys(node: yaml.Node) -> bool:
     return len(own) != len(set(own))
 
 
-def _normalized(located: list[_Located]) -> tuple[str, ...]:
-    return tuple(text for item in located for text in item.normalized)
+def _normalized(located: list[_Located]) -> list[str]:
+    return [text for item in located for text in item.normalized]
 
 
 def _is_yaml(name: str) -> bool:

@@ -5,7 +5,7 @@ An entry's schema is strict (pydantic), so YAML's `yes`/`123` are never taken fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any
@@ -59,7 +59,8 @@ class Faq:
     # each file read, by its identity (path, inode, size, time): a reload parses only changed files
     files: Mapping[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
     # every phrasing normalised (entry order), as validation compared them: the matcher reuses them
-    normalized: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
+    # (a list, not a tuple: a reload's hand-over builds it in steps, and a tuple only at once)
+    normalized: Sequence[str] | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def by_id(self) -> dict[str, Entry]:

@@ -10,13 +10,12 @@ this takes milliseconds, where a dictionary of every old phrasing took 90 ms.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
 BLOCK = 4096  # items compared at once
 
-T = TypeVar("T")
 
 
 def same_start(a: Sequence, b: Sequence) -> int:
@@ -74,15 +73,4 @@ def reused(old: np.ndarray, rows: np.ndarray, fresh: Callable[[np.ndarray], Any]
     out[kept] = old[rows[kept]]
     new = np.flatnonzero(~kept)
     out[new] = fresh(new)
-    return out
-
-
-def gathered(old: Sequence[T], rows: np.ndarray, fresh: Callable[[int], T]) -> list[T]:
-    """[old[rows[i]] if rows[i] >= 0 else fresh(i)]: runs of consecutive rows are sliced."""
-    out: list[T] = []
-    for start, stop in runs(rows):
-        if rows[start] >= 0:
-            out.extend(old[rows[start]:rows[start] + stop - start])
-        else:
-            out.extend(fresh(i) for i in range(start, stop))
     return out

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from faqbot.matching.alignment import gathered, reused
+from faqbot.matching.alignment import runs
+from faqbot.matching.lexical import ranges
 
 # Function words only; negations stay ("card not working" is not "card working").
 STOPWORDS = frozenset(
@@ -37,25 +38,52 @@ def content_words(normalized: str) -> str:
 
 
 class FuzzyIndex:
-    """Guarded fuzzy scores of queries against a fixed list of normalised phrasings."""
+    """Guarded fuzzy scores of queries against a fixed list of normalised phrasings.
+
+    What each phrasing is compared by (its content words) is kept as UTF-8 bytes in one
+    array, with offsets: 100,000 short strings were one more container that a reload built
+    and handed over item by item (faq/handover.py), and one string of them took 20 ms to
+    unpickle; arrays are mapped. A question decodes only the few hundred it compares."""
 
     def __init__(self, phrasings: Sequence[str], previous: FuzzyIndex | None = None,
                  previous_rows: np.ndarray | None = None) -> None:
         """`previous_rows[i]`: the row of phrasings[i] in `previous`, the index of the FAQ
-        before an edit (-1: new); what it prepared is reused."""
+        before an edit (-1: new); what it prepared is reused, a run of rows at a time."""
         if previous is None or previous_rows is None:
-            old_choices, old_lengths, previous_rows = [], np.zeros(0), np.full(len(phrasings), -1)
-        else:
-            old_choices, old_lengths = previous.choices, previous._lengths
-        # A phrasing made only of function words still needs something to compare.
-        self.choices = gathered(old_choices, previous_rows, lambda i: content_words(phrasings[i]) or phrasings[i])
-        self._lengths = reused(old_lengths, previous_rows, lambda new: [len(self.choices[i]) for i in new])
+            previous_rows = np.full(len(phrasings), -1)
+        data, sizes, lengths = [np.zeros(0, dtype=np.uint8)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, np.int32)]
+        for start, stop in runs(previous_rows):
+            if previous_rows[start] >= 0:
+                first, last = previous_rows[start], previous_rows[stop - 1] + 1
+                data.append(previous._utf8[previous._bounds[first]:previous._bounds[last]])
+                sizes.append(np.diff(previous._bounds[first:last + 1]))
+                lengths.append(previous._lengths[first:last])
+            else:
+                # a phrasing made only of function words still needs something to compare
+                fresh = [content_words(phrasings[i]) or phrasings[i] for i in range(start, stop)]
+                encoded = [text.encode("utf-8") for text in fresh]
+                data.append(np.frombuffer(b"".join(encoded), dtype=np.uint8))
+                sizes.append(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
+                lengths.append(np.fromiter(map(len, fresh), dtype=np.int32, count=len(fresh)))
+        self._utf8 = np.concatenate(data)
+        self._bounds = np.concatenate([[0], np.cumsum(np.concatenate(sizes))]).astype(np.int64)  # in bytes
+        self._lengths = np.concatenate(lengths)  # in characters, for the guards
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def choices(self, rows: np.ndarray) -> list[str]:
+        """What the phrasings `rows` are compared by: their bytes gathered, decoded at once, cut."""
+        starts = self._bounds[rows]
+        text = self._utf8[ranges(starts, self._bounds[rows + 1] - starts)].tobytes().decode("utf-8")
+        ends = np.cumsum(self._lengths[rows]).tolist()
+        return [text[a:b] for a, b in zip([0, *ends[:-1]], ends)]
 
     def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None) -> np.ndarray:
         """(len(queries), len(rows)) similarities in [0, 1] with the phrasings `rows` (None: all);
         0 where a guard refuses, and only pairs the guards let through are compared."""
         prepared = [content_words(q) for q in queries]
-        rows = np.arange(len(self.choices)) if rows is None else rows
+        rows = np.arange(len(self)) if rows is None else rows
         choice_lengths = self._lengths[rows]
         lengths = np.array([max(len(q), 1) for q in prepared], dtype=np.float64)[:, None]
         lopsided = np.maximum(lengths, choice_lengths) > MAX_LENGTH_RATIO * np.minimum(lengths, choice_lengths)
@@ -65,7 +93,7 @@ class FuzzyIndex:
         out = np.zeros((len(queries), len(rows)), dtype=np.float64)
         if len(compared):
             out[:, compared] = process.cdist(
-                prepared, [self.choices[rows[i]] for i in compared], scorer=fuzz.token_sort_ratio,
+                prepared, self.choices(rows[compared]), scorer=fuzz.token_sort_ratio,
                 dtype=np.uint8, workers=workers,
             ) / 100.0  # float64 keeps 90/100 == 0.9, so 0.9 admits a ratio of 90
         return np.where(allowed, out, 0.0)

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from itertools import chain
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
@@ -66,6 +66,31 @@ class Match:
         return self.entry is not None
 
 
+class Phrasings(Sequence[str]):
+    """Every entry's phrasings (question, then alternates), in entry order, read through the
+    entries: a list of them would be one more 100,000-item container for each reload to
+    build and hand over."""
+
+    def __init__(self, entries: Sequence[Entry], owner: np.ndarray, starts: np.ndarray) -> None:
+        self._entries, self._owner, self._starts = entries, owner, starts
+
+    def __len__(self) -> int:
+        return len(self._owner)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[index]  # negative indices, and IndexError past the end
+        entry = int(self._owner[index])
+        return self._entries[entry].phrasings[index - int(self._starts[entry])]
+
+
 class Matcher:
     """Answers questions from one FAQ with an optional encoder and a calibration."""
 
@@ -81,17 +106,17 @@ class Matcher:
         self.faq = faq
         self.encoder = encoder
         self.calibration = calibration or Calibration()
-        by_entry = [entry.phrasings for entry in faq.entries]
-        self.phrasings = list(chain.from_iterable(by_entry))
-        self._sizes = np.fromiter(map(len, by_entry), dtype=np.intp, count=len(by_entry))  # phrasings per entry
-        self.owner = np.repeat(np.arange(len(by_entry)), self._sizes)  # phrasing -> entry index
+        sizes = (1 + len(entry.alternates) for entry in faq.entries)
+        self._sizes = np.fromiter(sizes, dtype=np.intp, count=len(faq.entries))  # phrasings per entry
+        self.owner = np.repeat(np.arange(len(faq.entries)), self._sizes)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
         self._starts = (np.cumsum(self._sizes) - self._sizes).astype(np.intp)
-        self.normalized: Sequence[str]  # the FAQ's own tuple, as loading validated it, when it has one
+        self.phrasings = Phrasings(faq.entries, self.owner, self._starts)
+        self.normalized: Sequence[str]  # the FAQ's own, as loading validated them, when it has them
         if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
             self.normalized = faq.normalized
         else:
-            self.normalized = tuple(normalize(p) for p in self.phrasings)
+            self.normalized = tuple(normalize(p) for entry in faq.entries for p in entry.phrasings)
         before = None  # each phrasing's row in the previous matcher (-1: new)
         if previous is not None:
             before = previous_rows(self.normalized, previous.normalized)
@@ -129,8 +154,7 @@ class Matcher:
     def containers(self) -> list[Sequence | Mapping]:
         """The large Python containers, always in this order: an edited FAQ's matcher holds
         mostly the same objects in them (faq/handover.py sends only the new ones)."""
-        return [self.faq.entries, self.faq.normalized or (), self.phrasings, self.normalized, self._fuzzy.choices,
-                self.faq.files]
+        return [self.faq.entries, self.faq.normalized or (), self.normalized, self.faq.files]
 
     def shared(self) -> dict[str, object]:
         """Objects a matcher built from this one (`previous`) may hold as they are: what
