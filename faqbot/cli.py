@@ -462,7 +462,7 @@ def calibrate(dry_run: bool, as_json: bool, **flags: Any) -> None:
                f" (answers {fitted['channel_precision']:.0%} right on the FAQ's held-out alternates)")
     click.echo(f"  direct (DMs, @mentions, /faq): answers at confidence >= {calibration.direct:g},"
                f" else offers \"Did you mean\" (best decision accuracy with {fitted['direct_out_of_scope']:.0%}"
-               " of questions outside the FAQ)")
+               f" of questions outside the FAQ, at {fitted.get('direct_min', 0):g} or more)")
     click.echo(f"  from {fitted['faq_side_questions']} questions made of the FAQ's alternates"
                f" ({fitted['in_scope_found']:.0%} of them find their own entry)")
 

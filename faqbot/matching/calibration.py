@@ -8,7 +8,11 @@ decision's features learns from these which best entries are right; then
 
 - the direct bar (DMs, @mentions, /faq) maximises decision accuracy with out-of-scope
   questions weighted as `DIRECT_OUT_OF_SCOPE` of all, since people who ask the bot
-  mostly ask about what it knows;
+  mostly ask about what it knows, among bars of at least `DIRECT_MIN`: below an even
+  chance the best entry is more likely wrong than right, and "Did you mean" (which offers
+  it with the next ones) serves better than a wrong answer. Decision accuracy counts both
+  as misses, so without the floor a small FAQ whose held-out alternates are seldom found
+  got a bar of 0.18 and answered 65 of 150 programming questions in a DM (2 at 0.5);
 - the channel bar is the lowest at which answers are right `CHANNEL_PRECISION` of the
   time with in- and out-of-scope weighted equally, since many channel questions are not
   FAQ questions and an unasked wrong answer costs most. Held-out alternates are harder
@@ -34,6 +38,7 @@ from faqbot.matching.decision import Calibration, Scores
 from faqbot.matching.matcher import Matcher
 
 DIRECT_OUT_OF_SCOPE = 0.2
+DIRECT_MIN = 0.5  # the direct bar is never lower: the best entry must be more likely right than wrong
 CHANNEL_PRECISION = 0.9
 SEMANTIC_WEIGHTS = (0.5, 0.6, 0.7, 0.8)  # encoder shares of the fused score to choose from
 MIN_UNSEEN = 20  # held-out phrasings enough to calibrate on them alone
@@ -127,7 +132,8 @@ def _candidate_side(matcher: Matcher, asked: np.ndarray) -> FaqSide:
 
 
 def fit(matcher: Matcher, direct_out_of_scope: float = DIRECT_OUT_OF_SCOPE,
-        channel_precision: float = CHANNEL_PRECISION, semantic_weight: float | None = None) -> Calibration:
+        channel_precision: float = CHANNEL_PRECISION, semantic_weight: float | None = None,
+        direct_min: float = DIRECT_MIN) -> Calibration:
     """A calibration for this matcher's FAQ and encoder; ValueError when the FAQ cannot teach one.
     `semantic_weight`: keep this share of the encoder in the fused score instead of choosing one."""
     from sklearn.linear_model import LogisticRegression
@@ -150,11 +156,12 @@ def fit(matcher: Matcher, direct_out_of_scope: float = DIRECT_OUT_OF_SCOPE,
                           intercept=round(float(model.intercept_[0]), 4), semantic_weight=weight,
                           model=matcher.encoder.name if matcher.encoder else None)
     confidence = np.where(side.scores.empty, 0.0, calibration.confidence(features))
-    direct = _best_accuracy_bar(confidence, right, side.gold, weights)
+    direct = _best_accuracy_bar(confidence, right, side.gold, weights, BARS[BARS >= direct_min])
     channel = _precision_bar(confidence, right, _weights(side.gold, 0.5), channel_precision)
     found = float(right.sum() / (side.gold >= 0).sum())
     fitted = {"faq_side_questions": int(len(side.gold)), "in_scope_found": round(found, 4),
-              "direct_out_of_scope": direct_out_of_scope, "channel_precision": channel_precision}
+              "direct_out_of_scope": direct_out_of_scope, "direct_min": direct_min,
+              "channel_precision": channel_precision}
     return replace(calibration, direct=direct, channel=max(channel, direct), fitted=fitted)
 
 
@@ -179,13 +186,14 @@ def _weights(gold: np.ndarray, out_of_scope: float) -> np.ndarray:
     return len(gold) * np.where(oos, out_of_scope / max(oos.sum(), 1), (1 - out_of_scope) / max((~oos).sum(), 1))
 
 
-def _best_accuracy_bar(confidence: np.ndarray, right: np.ndarray, gold: np.ndarray, weights: np.ndarray) -> float:
-    """The bar with the best weighted decision accuracy; the middle one of a tie, for stability."""
-    answered = confidence[None, :] >= BARS[:, None]  # (bars, questions)
+def _best_accuracy_bar(confidence: np.ndarray, right: np.ndarray, gold: np.ndarray, weights: np.ndarray,
+                       bars: np.ndarray = BARS) -> float:
+    """The bar among `bars` with the best weighted decision accuracy; the middle one of a tie, for stability."""
+    answered = confidence[None, :] >= bars[:, None]  # (bars, questions)
     correct = np.where(answered, right[None, :], gold[None, :] < 0)
     accuracy = np.round(correct @ weights, 6)
     tied = np.flatnonzero(accuracy == accuracy.max())
-    return float(BARS[tied[len(tied) // 2]])
+    return float(bars[tied[len(tied) // 2]])
 
 
 def _precision_bar(confidence: np.ndarray, right: np.ndarray, weights: np.ndarray, precision: float) -> float:

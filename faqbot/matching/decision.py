@@ -50,7 +50,7 @@ class Calibration:
     coef: tuple[float, ...] = (3.3813, 3.97)  # over FEATURES
     intercept: float = -2.2525
     channel: float = 0.84  # confidence to answer unasked in a channel (high precision)
-    direct: float = 0.34  # confidence to answer a DM, an @mention or /faq
+    direct: float = 0.5  # confidence to answer a DM, an @mention or /faq
     fuzzy: float = 0.9  # guarded fuzzy ratio that answers when the confidence does not
     suggest: float = 0.35  # fused score an entry needs to be offered as "Did you mean"
     semantic_weight: float = 0.8  # encoder share of the fused score
