@@ -177,7 +177,9 @@ class Matcher:
     def match(self, text: str, surface: Surface = "direct") -> Match:
         """The served path: one question in, the decision for that surface and suggestions out.
 
-        Fuzzy matching can only answer where the confidence does not, so it runs only then."""
+        Fuzzy matching can only answer where the confidence does not, so it runs only then,
+        and the entries are scored again only when some phrasing reaches the fuzzy bar (what
+        else they are ranked by does not depend on it)."""
         normalized = normalize(text)
         social = small_talk(normalized)
         if self.exact:
@@ -187,9 +189,11 @@ class Matcher:
         columns, scores = self.entry_level(rows, by_phrasing, normalized)
         decisions = decide(scores, self.calibration, surface)
         if decisions.method[0] != SEMANTIC and normalized and not social:
-            by_phrasing["fuzzy"] = self._fuzzy.scores([normalized], rows=None if self.exact else rows)
-            columns, scores = self.entry_level(rows, by_phrasing, normalized)
-            decisions = decide(scores, self.calibration, surface)
+            fuzzy = self._fuzzy.scores([normalized], rows=None if self.exact else rows)
+            if fuzzy.max(initial=0.0) >= self.calibration.fuzzy:
+                by_phrasing["fuzzy"] = fuzzy
+                columns, scores = self.entry_level(rows, by_phrasing, normalized)
+                decisions = decide(scores, self.calibration, surface)
         # "thanks!" gets a friendly word, never an entry or three unrelated suggestions
         method, column = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
         index = int(columns[column]) if column >= 0 else -1
