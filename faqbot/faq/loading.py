@@ -106,21 +106,11 @@ for _tag, _pattern, _first in (
 Mark = tuple[str, str, int, int, int]  # path, where it leads, inode, size, modification time
 
 
-def file_mark(file: Path, folders: dict[str, str] | None = None) -> Mark:
+def file_mark(file: Path) -> Mark:
     """What a file is now, as far as a reload cares (OSError when it is gone): a change to
-    any part, a swapped symlink included, means it must be read again. `folders`: the real
-    paths of folders met so far, for the next file in one (resolving each file's whole path
-    was most of the watcher's 8 ms look at 100 files, four times a second)."""
-    if file.is_symlink():
-        real = os.path.realpath(file)
-    else:
-        folders = {} if folders is None else folders
-        parent = str(file.parent)
-        if parent not in folders:
-            folders[parent] = os.path.realpath(parent)
-        real = os.path.join(folders[parent], file.name)
+    any part, a swapped symlink included, means it must be read again."""
     stat = file.stat()
-    return (str(file), real, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+    return (str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
 def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
@@ -128,10 +118,10 @@ def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
     """Every file's entries through libyaml (or `parsed` before, or `kept` on disk), and each
     file's by its identity; None when anything needs the careful path."""
     located: list[_Located] = []
-    seen, folders = {}, {}
+    seen = {}
     for file in files:
         try:
-            identity = file_mark(file, folders)
+            identity = file_mark(file)
         except OSError:
             return None
         entries = parsed.get(identity) or (kept.load(file) if kept else _load_file_fast(file))

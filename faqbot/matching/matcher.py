@@ -106,7 +106,7 @@ class Matcher:
         self.faq = faq
         self.encoder = encoder
         self.calibration = calibration or Calibration()
-        sizes = (1 + len(entry.alternates) for entry in faq.entries)
+        sizes = (len(entry.phrasings) for entry in faq.entries)
         self._sizes = np.fromiter(sizes, dtype=np.intp, count=len(faq.entries))  # phrasings per entry
         self.owner = np.repeat(np.arange(len(faq.entries)), self._sizes)  # phrasing -> entry index
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
@@ -116,7 +116,7 @@ class Matcher:
         if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
             self.normalized = faq.normalized
         else:
-            self.normalized = tuple(normalize(p) for entry in faq.entries for p in entry.phrasings)
+            self.normalized = [normalize(p) for entry in faq.entries for p in entry.phrasings]
         before = None  # each phrasing's row in the previous matcher (-1: new)
         if previous is not None:
             before = previous_rows(self.normalized, previous.normalized)
