@@ -76,3 +76,19 @@ def test_an_edited_index_reuses_runs_of_rows_and_scores_as_one_built_anew() -> N
     assert edited.choices(rows) == fresh.choices(rows) == [content_words(t) or t for t in after]
     queries = ["where is the cafe", "ou est le cafe", "expense a dejeuner", "new badge pls"]
     assert np.array_equal(edited.scores([normalize(q) for q in queries]), fresh.scores([normalize(q) for q in queries]))
+
+
+@pytest.mark.parametrize("cutoff", [0.5, 0.8, 0.9, 0.95, 1.0])
+def test_a_cutoff_keeps_every_ratio_that_reaches_it(sample: FuzzyIndex, cutoff: float) -> None:
+    """The served path asks only whether a phrasing reaches the fuzzy bar: with a cutoff, the
+    ratios at or above it are the same (phrasings too short or too long to reach it are not
+    compared), the rest may be 0."""
+    phrasings = [content_words(p) for p in sample.choices(np.arange(len(sample)))]
+    texts = ["how do i reset my pasword", "reset password", "vpn keeps dropping out on me", "expense a taxi ride",
+             "how do i reset my password or my vpn token", *[p + "s" for p in phrasings[:20]]]
+    full = sample.scores([normalize(t) for t in texts])
+    cut = sample.scores([normalize(t) for t in texts], cutoff=cutoff)
+    reached = full >= cutoff
+    assert reached.any() and (~reached).any()
+    assert np.array_equal(cut[reached], full[reached])
+    assert (cut[~reached] < cutoff).all()

@@ -79,21 +79,30 @@ class FuzzyIndex:
         ends = np.cumsum(self._lengths[rows]).tolist()
         return [text[a:b] for a, b in zip([0, *ends[:-1]], ends)]
 
-    def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None) -> np.ndarray:
+    def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None,
+               cutoff: float = 0.0) -> np.ndarray:
         """(len(queries), len(rows)) similarities in [0, 1] with the phrasings `rows` (None: all);
-        0 where a guard refuses, and only pairs the guards let through are compared."""
+        0 where a guard refuses, and only pairs the guards let through are compared.
+
+        `cutoff`: ratios below it may be given as 0 (the served path only asks whether some
+        phrasing reaches the fuzzy bar). A pair of lengths a and b is at most 2 min(a, b) / (a + b)
+        alike (sorted words keep the length, and an edit distance is at least the difference), so
+        at a bar of 0.9 only phrasings within about a fifth of the question's length are compared."""
         prepared = [content_words(q) for q in queries]
         rows = np.arange(len(self)) if rows is None else rows
         choice_lengths = self._lengths[rows]
         lengths = np.array([max(len(q), 1) for q in prepared], dtype=np.float64)[:, None]
-        lopsided = np.maximum(lengths, choice_lengths) > MAX_LENGTH_RATIO * np.minimum(lengths, choice_lengths)
+        shorter, longer = np.minimum(lengths, choice_lengths), np.maximum(lengths, choice_lengths)
+        # in percent, as rapidfuzz scores, less half a point: a ratio that rounds up to the bar reaches it
+        percent = 100.0 * cutoff - 0.5 - 1e-9 if cutoff > 0 else 0.0
+        reachable = 200.0 * shorter >= percent * (shorter + longer)
         too_short = np.array([len(q.split()) < MIN_CONTENT_WORDS for q in prepared])[:, None]
-        allowed = ~(lopsided | too_short)
+        allowed = (longer <= MAX_LENGTH_RATIO * shorter) & reachable & ~too_short
         compared = np.flatnonzero(allowed.any(axis=0))
         out = np.zeros((len(queries), len(rows)), dtype=np.float64)
         if len(compared):
             out[:, compared] = process.cdist(
                 prepared, self.choices(rows[compared]), scorer=fuzz.token_sort_ratio,
-                dtype=np.uint8, workers=workers,
+                dtype=np.uint8, workers=workers, score_cutoff=max(percent, 0.0),
             ) / 100.0  # float64 keeps 90/100 == 0.9, so 0.9 admits a ratio of 90
         return np.where(allowed, out, 0.0)

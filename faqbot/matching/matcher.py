@@ -178,8 +178,8 @@ class Matcher:
         """The served path: one question in, the decision for that surface and suggestions out.
 
         Fuzzy matching can only answer where the confidence does not, so it runs only then,
-        and the entries are scored again only when some phrasing reaches the fuzzy bar (what
-        else they are ranked by does not depend on it)."""
+        for the phrasings that can reach the fuzzy bar, and the entries are scored again only
+        when one does (what else they are ranked by does not depend on it)."""
         normalized = normalize(text)
         social = small_talk(normalized)
         if self.exact:
@@ -189,8 +189,9 @@ class Matcher:
         columns, scores = self.entry_level(rows, by_phrasing, normalized)
         decisions = decide(scores, self.calibration, surface)
         if decisions.method[0] != SEMANTIC and normalized and not social:
-            fuzzy = self._fuzzy.scores([normalized], rows=None if self.exact else rows)
-            if fuzzy.max(initial=0.0) >= self.calibration.fuzzy:
+            bar = self.calibration.fuzzy  # ratios below it cannot answer, so they are not worked out
+            fuzzy = self._fuzzy.scores([normalized], rows=None if self.exact else rows, cutoff=bar)
+            if fuzzy.max(initial=0.0) >= bar:
                 by_phrasing["fuzzy"] = fuzzy
                 columns, scores = self.entry_level(rows, by_phrasing, normalized)
                 decisions = decide(scores, self.calibration, surface)
