@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from bench.protocols import DATA
-from faqbot.cli import build_matcher, settings
+from faqbot.cli.pipeline import build_matcher, settings
 from faqbot.matching.channel_gate import looks_like_question
 from recipes.train_data import atis, hwu64, snips
 

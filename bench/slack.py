@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 import numpy as np
 
-from faqbot.cli import build_matcher
+from faqbot.cli.pipeline import build_matcher
 from faqbot.config import Settings
 from faqbot.matching.channel_gate import looks_like_question
 from faqbot.slack.app import assemble, web_client

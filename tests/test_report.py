@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from faqbot.cli import cli
+from faqbot.cli.commands import cli
 from faqbot.config import BUNDLED_MODEL
 from faqbot.faq.loading import load_faq
 from faqbot.insights.report import GROUP_COSINE, PeriodError, parse_period, stats, unanswered_groups

@@ -6,32 +6,26 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import math
 import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-from pydantic import ValidationError
 
-from faqbot.config import RETIRED, Settings
+from faqbot.cli.pipeline import build_matcher, open_store, settings
+from faqbot.config import RETIRED
 from faqbot.faq.loading import load_faq
 from faqbot.faq.schema import FaqError
 from faqbot.logs import configure_logging
 from faqbot.matching.channel_gate import looks_like_question
-from faqbot.matching.decision import Calibration, CalibrationError
-from faqbot.matching.encoder import LstmEncoder, ModelError
+from faqbot.matching.decision import Calibration
+from faqbot.matching.encoder import ModelError
 from faqbot.matching.matcher import Matcher, Suggestion
 from faqbot.slack.blocks import slack_limits
 from faqbot.terminal import match_to_json, mrkdwn_to_text, render_report, render_text
-
-if TYPE_CHECKING:
-    from faqbot.store.sql import SqlStore
-
-log = logging.getLogger("faqbot")
 
 faq_option = click.option(
     "--faq", "faq_path", type=click.Path(path_type=Path), default=None,
@@ -70,106 +64,6 @@ def pipeline_options(command: Any) -> Any:
     for option in reversed(options):
         command = option(command)
     return command
-
-
-def settings(**flags: Any) -> Settings:
-    """Environment and .env, overridden by the flags that were given."""
-    try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
-    except ValidationError as exc:
-        problems = "; ".join(f"{_variable(e['loc'])}: {e['msg']}" for e in exc.errors())
-        raise click.UsageError(f"invalid configuration: {problems}") from exc
-    except UnicodeDecodeError as exc:
-        raise click.UsageError(f"cannot read .env: it is not UTF-8 text (byte {exc.object[exc.start]:#x} at"
-                               f" position {exc.start}); save it as UTF-8") from exc
-    except OSError as exc:
-        raise click.UsageError(f"cannot read .env: {exc.strerror}") from exc
-
-
-def _variable(loc: tuple[Any, ...]) -> str:
-    """Where a bad setting came from: its environment variable (or the flag of the same name)."""
-    field = str(loc[0]) if loc else "?"
-    return Settings.variable(field) if field in Settings.model_fields else field
-
-
-UNCALIBRATED_MAX = 1000  # phrasings served with the built-in calibration before the log says to calibrate
-
-
-def build_matcher(config: Settings, rewriting_calibration: bool = False, background: bool = False) -> Matcher:
-    """The served pipeline from configuration; FAQ and model problems become clean CLI errors.
-    `rewriting_calibration`: for `faqbot calibrate`, see `load_calibration`; `background`: a
-    large FAQ's graph is built while answering starts (the Slack app)."""
-    try:
-        faq = load_faq(config.faq_path, cache=config.index_cache)
-    except FaqError as exc:
-        raise click.ClickException(f"the FAQ has {len(exc.problems)} problem(s):\n{exc}") from exc
-    try:
-        encoder = LstmEncoder.load(config.model) if config.model else None
-    except ModelError as exc:
-        raise click.ClickException(f"cannot load the model: {exc}") from exc
-    calibration = load_calibration(config, encoder, rewriting=rewriting_calibration)
-    matcher = Matcher(faq, encoder, calibration, index_cache=config.index_cache, background=background)
-    if not calibration.fits(encoder) and not rewriting_calibration:
-        matcher.calibration = _calibrate_now(matcher, config)
-    elif not config.calibration_path.is_file() and len(matcher.phrasings) > UNCALIBRATED_MAX and not rewriting_calibration:
-        log.warning("no calibration at %s for this FAQ of %d phrasings: the built-in one was fitted on the sample FAQ, "
-                    "and the larger the FAQ, the more unrelated questions it answers in DMs (BENCHMARKS.md, Scale); "
-                    "run `faqbot calibrate`", config.calibration_path, len(matcher.phrasings))
-    return matcher
-
-
-def load_calibration(config: Settings, encoder: LstmEncoder | None, rewriting: bool = False) -> Calibration:
-    """The FAQ's calibration file, else the built-in one (fitted for the bundled model and the
-    sample FAQ), with the configured overrides. `rewriting` (`faqbot calibrate`, which replaces
-    the file): a missing or broken file is no error."""
-    path = config.calibration_path
-    calibration = Calibration()
-    if path.is_file():
-        try:
-            calibration = Calibration.load(path)
-        except CalibrationError as exc:
-            if not rewriting:
-                raise click.ClickException(f"{exc} (run `faqbot calibrate` to write a new one)") from exc
-            log.warning("%s; writing a new one", exc)
-    elif config.calibration is not None and not rewriting:
-        raise click.ClickException(f"no calibration file at {path}: run `faqbot calibrate` to write it")
-    return config.overriding(calibration)
-
-
-def _calibrate_now(matcher: Matcher, config: Settings) -> Calibration:
-    """A calibration fitted now, for a model the calibration at hand was not fitted with (its
-    scores would mean something else); the built-in one when the FAQ cannot teach one."""
-    from faqbot.matching.calibration import MAX_PHRASINGS_AT_START, fit
-
-    if len(matcher.phrasings) > MAX_PHRASINGS_AT_START:
-        log.warning("no calibration for this model at %s; the FAQ is too big to calibrate at start-up: using the"
-                    " built-in one, fitted for the bundled model; run `faqbot calibrate`", config.calibration_path)
-        return matcher.calibration
-    try:
-        fitted = fit(matcher)
-    except ValueError as exc:
-        log.warning("no calibration for this model and %s; using the built-in one, fitted for the bundled model", exc)
-        return matcher.calibration
-    log.warning("no calibration for this model at %s: calibrated on the FAQ now; run `faqbot calibrate` to keep it",
-                config.calibration_path)
-    return config.overriding(fitted)
-
-
-def open_store(config: Settings, existing: bool = False) -> SqlStore:
-    """The configured store, migrated; a bad URL or unreachable server is a clean CLI error.
-    `existing`: for commands that read records, a SQLite file must already be there."""
-    from faqbot.store.sql import DatabaseError, SqlStore, missing_sqlite_file  # only where needed
-
-    missing = missing_sqlite_file(config.database_url) if existing else None
-    if missing is not None:
-        raise click.ClickException(
-            f"no database at {missing}: run this where `faqbot serve` runs, or set DATABASE_URL or FAQBOT_DATABASE_URL"
-        )
-    key = config.user_hash_key.get_secret_value() if config.user_hash_key else None
-    try:
-        return SqlStore.open(config.database_url, key)
-    except DatabaseError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -306,15 +200,18 @@ def validate(path: Path | None) -> None:
 @cli.command()
 @pipeline_options
 def index(**flags: Any) -> None:
-    """Build the FAQ's index cache (encodings, n-gram index, HNSW graph, parsed files) in
-    FAQBOT_INDEX_CACHE, so the next `faqbot serve` on that disk starts warm."""
+    """Build the FAQ's index cache (encodings, n-gram index, HNSW graph, parsed files, and the
+    calibration when there is no file) in FAQBOT_INDEX_CACHE, so the next `faqbot serve` on
+    that disk starts warm."""
     config = settings(**flags)
     if config.index_cache is None:
         raise click.ClickException("FAQBOT_INDEX_CACHE is 'none': there is nowhere to keep the index")
     start = time.perf_counter()
-    matcher = build_matcher(config)
+    matcher = build_matcher(config, calibrating_any_size=True)
     click.echo(f"{config.index_cache}: {len(matcher.faq)} entries, {len(matcher.phrasings)} phrasings indexed"
                f" in {time.perf_counter() - start:.1f} s")
+    if "faq" in matcher.calibration.fitted:
+        click.echo(f"no calibration file at {config.calibration_path}: calibrated on the FAQ, kept in the index cache")
 
 
 @cli.command()
