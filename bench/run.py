@@ -208,7 +208,8 @@ def scale_lines(results: list[tuple[int, dict, dict, dict]], edits: list[dict], 
         " three times: how many timed in brackets);"
         " \"same\": decisions (method and entry, DM and channel) equal to scoring every phrasing. Unrelated answered:"
         " the StackFAQ questions given an answer in a DM / unasked in a channel, with the built-in calibration"
-        " (fitted on the sample FAQ).",
+        " (fitted on the sample FAQ): what serves a FAQ of over 2,000 phrasings that has no calibration file and no"
+        " `faqbot index` run (smaller ones are calibrated at start-up, as in the second table).",
         "",
         "| phrasings | start-up cold | start-up warm | graph ready cold / warm | RSS warm | p50 / p99 | same as exact"
         " | unrelated answered |",
@@ -222,7 +223,8 @@ def scale_lines(results: list[tuple[int, dict, dict, dict]], edits: list[dict], 
         f" and unanswered groups computed in {home['home_tab_s']:.2f} s at the first open, {home['home_tab_again_s']:.2f} s"
         f" at the next ({home['groups']} groups of the newest 2,000 unanswered; their encodings are kept).",
         "",
-        "Each size calibrated on itself in a fresh process (what `faqbot calibrate` does: up to 4,000 phrasings"
+        "Each size calibrated on itself in a fresh process (what `faqbot calibrate` does, and without a calibration"
+        " file `faqbot index` or a start-up up to 2,000 phrasings: up to 4,000 phrasings"
         " asked, against their candidates; only those the model's training held out when there are 20 or more),"
         " then the unrelated questions asked again:",
         "",

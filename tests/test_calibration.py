@@ -12,10 +12,11 @@ import pytest
 from click.testing import CliRunner
 
 from faqbot.cli.commands import cli
-from faqbot.cli.pipeline import build_matcher, settings
+from faqbot.cli.pipeline import background_calibration, build_matcher, settings
 from faqbot.config import BUNDLED_MODEL
 from faqbot.evaluate import Evaluation, Query, decision_metrics
 from faqbot.faq.loading import load_faq
+from faqbot.faq.reload import FaqReloader
 from faqbot.matching.calibration import BARS, DIRECT_MIN, faq_side, fit
 from faqbot.matching.decision import FEATURES, Calibration, CalibrationError
 from faqbot.matching.encoder import LstmEncoder
@@ -298,6 +299,40 @@ def test_a_large_faq_is_calibrated_by_faqbot_index_and_served_with_it(
     with caplog.at_level(logging.WARNING):
         assert build_matcher(configured).calibration == kept
     assert "fitted on an earlier version of this FAQ" in caplog.text and "`faqbot index` fits it again" in caplog.text
+
+
+@pytest.mark.usefixtures("clean_environment")
+def test_the_slack_app_calibrates_a_large_faq_in_the_background(
+        faq_folder: Path, kept_in: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It answers at once with the built-in calibration; the FAQ's own is fitted in a forked
+    child (as an edit is indexed), served, and kept for the next start."""
+    import faqbot.matching.calibration as calibration_module
+
+    monkeypatch.setattr(calibration_module, "MAX_PHRASINGS_AT_START", 5)
+    configured = settings(faq_path=faq_folder, direct_threshold=0.93)
+    with caplog.at_level(logging.INFO):
+        matcher = build_matcher(configured, background=True)
+    assert "calibrating on the FAQ in the background, serving the built-in one until then" in caplog.text
+    assert matcher.calibration == dataclasses.replace(Calibration(), direct=0.93)
+    served = [matcher]
+    reloader = FaqReloader(faq_folder, lambda: served[0], lambda new: served.__setitem__(0, new),
+                           index_cache=configured.index_cache)
+    failing = reloader.recalibrate(lambda m: 1 / 0)
+    assert not failing and served[0] is matcher and "calibrating on the FAQ failed" in caplog.text
+    later = background_calibration(matcher, configured)
+    assert later is not None and reloader.recalibrate(later)
+    fitted = fit(Matcher(load_faq(faq_folder)))
+    assert same_fit(served[0].calibration, dataclasses.replace(fitted, direct=0.93))  # the bar set by environment
+    assert same_fit(Calibration.load(kept_in), fitted)  # kept as fitted
+    assert served[0].faq.entries == matcher.faq.entries
+    assert served[0].match("pw reset").confidence == pytest.approx(float(
+        served[0].calibration.confidence(served[0].score(["pw reset"]).features)[0]))
+    assert background_calibration(served[0], configured) is None  # nothing left to fit
+    restarted = build_matcher(configured, background=True)
+    assert restarted.calibration == served[0].calibration and background_calibration(restarted, configured) is None
+    fitted.save(faq_folder / "calibration.json")  # a file: nothing to fit, ever
+    kept_in.unlink()
+    assert background_calibration(build_matcher(configured, background=True), configured) is None
 
 
 @pytest.mark.usefixtures("clean_environment")

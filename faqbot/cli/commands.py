@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from faqbot.cli.pipeline import build_matcher, open_store, settings
+from faqbot.cli.pipeline import background_calibration, build_matcher, open_store, settings
 from faqbot.config import RETIRED
 from faqbot.faq.loading import load_faq
 from faqbot.faq.schema import FaqError
@@ -90,7 +90,8 @@ def serve(mode: str, port: int | None, **flags: Any) -> None:
     config = settings(port=port, **flags)
     try:
         connection_mode(config, mode)  # before loading the model: a missing token fails fast
-        serve_slack(config, build_matcher(config, background=True), open_store(config), mode)
+        matcher = build_matcher(config, background=True)
+        serve_slack(config, matcher, open_store(config), mode, calibrate=background_calibration(matcher, config))
     except SlackSetupError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -5,9 +5,11 @@ app does; a bad setting, FAQ, model or database becomes a clean CLI error."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -68,9 +70,30 @@ def build_matcher(config: Settings, rewriting_calibration: bool = False, backgro
     matcher = Matcher(faq, encoder, written or Calibration(), index_cache=config.index_cache, background=background)
     if not rewriting_calibration and (written is None or not written.fits(encoder)):
         at_hand = "the built-in one" if written is None else f"{config.calibration_path}, fitted for another model"
-        matcher.calibration = _fitted_on_the_faq(matcher, config, calibrating_any_size, at_hand)
+        matcher.calibration = _fitted_on_the_faq(matcher, config, calibrating_any_size, at_hand, later=background)
     matcher.calibration = config.overriding(matcher.calibration)
     return matcher
+
+
+def background_calibration(matcher: Matcher, config: Settings) -> Callable[[Matcher], Calibration] | None:
+    """For the Slack app, which starts answering at once: the fit of the FAQ's own calibration
+    that start-up skipped (a FAQ too large to fit then, without a fit of this version kept),
+    for `FaqReloader.recalibrate`; None when there is nothing to fit."""
+    from faqbot.matching.calibration import MAX_PHRASINGS_AT_START
+
+    written = read_calibration(config)
+    if (written is not None and written.fits(matcher.encoder)) or len(matcher.phrasings) <= MAX_PHRASINGS_AT_START:
+        return None
+    if matcher.calibration.fitted.get("faq") == cache_key("faq", matcher.normalized):
+        return None
+    at_hand = "the built-in one" if written is None else f"{config.calibration_path}, fitted for another model"
+
+    def fitted(served: Matcher) -> Calibration:
+        unconfigured = copy.copy(served)  # fitted from the file's or built-in one, not the bars set by environment
+        unconfigured.calibration = written or Calibration()
+        return config.overriding(_fitted_on_the_faq(unconfigured, config, True, at_hand))
+
+    return fitted
 
 
 def read_calibration(config: Settings, rewriting: bool = False) -> Calibration | None:
@@ -89,15 +112,16 @@ def read_calibration(config: Settings, rewriting: bool = False) -> Calibration |
     return None
 
 
-def _fitted_on_the_faq(matcher: Matcher, config: Settings, any_size: bool, at_hand: str) -> Calibration:
+def _fitted_on_the_faq(matcher: Matcher, config: Settings, any_size: bool, at_hand: str,
+                       later: bool = False) -> Calibration:
     """No calibration file for this model: the FAQ's own, fitted as `faqbot calibrate` does
     and kept in the index cache, so the next start reads it (the built-in one, fitted on the
     sample FAQ, answered 33 of 150 unrelated questions in a DM at 250 phrasings, its own 2).
 
     Fitting takes seconds up to `MAX_PHRASINGS_AT_START` phrasings, so start-up does it there;
     `faqbot index` does it at any size (27 s at 100,000). A larger FAQ without one uses what an
-    earlier version of it was fitted with, else `matcher.calibration` (`at_hand` says which),
-    with a warning."""
+    earlier version of it was fitted with, else `matcher.calibration` (`at_hand` says which):
+    until `background_calibration` has fitted it when `later` (the Slack app), else with a warning."""
     from faqbot.matching.calibration import MAX_PHRASINGS_AT_START, fit  # scikit-learn: only when fitting
 
     kept_file = _kept_calibration_file(config, matcher)
@@ -117,6 +141,10 @@ def _fitted_on_the_faq(matcher: Matcher, config: Settings, any_size: bool, at_ha
         log.info("no calibration at %s for this model: calibrated on the FAQ in %.1f s%s", path,
                  time.perf_counter() - start, f", kept in {kept_file}" if _keep(fitted, kept_file) else "")
         return fitted
+    if later:
+        log.info("no calibration at %s for this model: calibrating on the FAQ in the background, serving %s until"
+                 " then", path, "the one fitted on an earlier version of it" if kept is not None else at_hand)
+        return kept or matcher.calibration
     if kept is not None:
         log.warning("no calibration at %s for this model: using the one fitted on an earlier version of this FAQ"
                     " (kept in %s); `faqbot index` fits it again", path, kept_file)

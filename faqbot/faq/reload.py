@@ -119,6 +119,26 @@ class FaqReloader:
                 log.exception("telling admins about the refused FAQ change failed")
         return result
 
+    def recalibrate(self, fit: Callable[[Matcher], Calibration]) -> bool:
+        """Serve the FAQ with the calibration `fit(matcher)` gives, fitted in a forked child as
+        an edit is indexed, while answers go on (half a minute at 100,000 phrasings); False,
+        logged, when it fails, and the calibration in use stays."""
+        with self._lock:
+            old = self._current()
+
+            def build() -> Matcher:  # the same FAQ: every index is reused, only the calibration is new
+                return Matcher(old.faq, old.encoder, fit(old), index_cache=self._index_cache, previous=old)
+
+            try:
+                new = build_forked(build, old)
+            except Exception:
+                log.exception("calibrating on the FAQ failed; the calibration in use stays")
+                return False
+            self._replace(new)
+            gc.freeze()
+            log.info("calibrated on the FAQ: serving its own calibration now")
+            return True
+
     def _read_calibration(self, old: Matcher) -> Calibration:
         """The calibration file's, laid over with the overrides; FaqError when it cannot serve."""
         path = self._calibration_path

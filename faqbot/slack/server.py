@@ -18,6 +18,7 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from faqbot.config import Settings
+from faqbot.matching.decision import Calibration
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import SlackSetupError, assemble, connection_mode
 from faqbot.slack.request_guard import MAX_BODY_BYTES, guard
@@ -45,9 +46,11 @@ def wsgi_app(app: App, signing_secret: str) -> Wsgi:
     return application
 
 
-def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: str = "auto") -> None:
+def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: str = "auto",
+          calibrate: Callable[[Matcher], Calibration] | None = None) -> None:
     """Connect to Slack and serve until stopped; on SIGTERM (a platform restarting the
-    process) or Ctrl-C, stop taking requests and finish the replies already under way."""
+    process) or Ctrl-C, stop taking requests and finish the replies already under way.
+    `calibrate`: the FAQ's calibration, fitted in the background once serving has started."""
     mode = connection_mode(settings, requested_mode)
     if settings.user_hash_key is None:
         log.warning("FAQBOT_USER_HASH_KEY is not set: user IDs are hashed with a public default key,"
@@ -62,6 +65,9 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
     gc.freeze()  # the FAQ, model and indexes live as long as the process: out of the cycle collector's way
     if settings.watch_faq and services.reloader:
         services.reloader.start()
+    if calibrate is not None and services.reloader:
+        threading.Thread(target=services.reloader.recalibrate, args=(calibrate,), name="faq-calibration",
+                         daemon=True).start()
     signal.signal(signal.SIGTERM, _exit)
     try:
         if mode == "socket":
