@@ -280,6 +280,53 @@ def reload(folder: Path, model: Path, cache: Path | None) -> None:
     }))
 
 
+@cli.command(name="background-calibration")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--model", type=click.Path(path_type=Path), default=Path("faqbot/models/default"), show_default=True)
+@click.option("--cache", type=click.Path(path_type=Path), required=True, help="Index cache folder (copied first).")
+def background_calibration(folder: Path, model: Path, cache: Path) -> None:
+    """`faqbot serve` on FOLDER without a calibration file: start with the built-in one and
+    calibrate in the background while answering; print JSON: how long until the FAQ's own is
+    served, and per-message latency before and while it is fitted."""
+    from faqbot.cli.pipeline import background_calibration as fit_later
+    from faqbot.cli.pipeline import build_matcher, settings
+    from faqbot.faq.reload import FaqReloader
+
+    work = cache.with_name(cache.name + "-uncalibrated")  # the warm cache, without a kept calibration
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(cache, work, ignore=shutil.ignore_patterns("calibration-*.json"))
+    config = settings(faq_path=folder / "faq.yaml", model=model, index_cache=work)
+    served = [build_matcher(config, background=True)]
+    served[0]._vectors.ready.wait()
+    gc.freeze()  # as `faqbot serve` does
+    reloader = FaqReloader(config.faq_path, lambda: served[0], lambda new: served.__setitem__(0, new), work)
+    later = fit_later(served[0], config)
+    with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
+        texts = [row["text"] for row in csv.DictReader(file)]
+
+    def timed(text: str) -> float:
+        t0 = time.perf_counter()
+        served[0].match(text)
+        return (time.perf_counter() - t0) * 1000.0
+
+    normal = [timed(t) for t in texts * 2]
+    done: list[bool] = []
+    fitting = threading.Thread(target=lambda: done.append(later is not None and reloader.recalibrate(later)))
+    start = time.perf_counter()
+    fitting.start()
+    during = []
+    while fitting.is_alive():
+        during.append(timed(texts[len(during) % len(texts)]))
+    seconds = time.perf_counter() - start
+    shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({
+        "phrasings": len(served[0].phrasings), "served_s": round(seconds, 1) if done == [True] else None,
+        "ms_p99_normal": round(float(np.percentile(normal, 99)), 3),
+        "ms_p99_while_fitting": round(float(np.percentile(during, 99)), 3), "answered_while_fitting": len(during),
+        "calibration": {"direct": served[0].calibration.direct, "channel": served[0].calibration.channel},
+    }))
+
+
 @cli.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--records", type=int, default=100_000, show_default=True)
