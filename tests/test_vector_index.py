@@ -165,3 +165,34 @@ def test_an_index_pickled_while_its_graph_is_built_ends_with_one_there() -> None
     copy = pickle.loads(pickle.dumps(building, protocol=5))
     assert copy.ready.wait(60) and copy.approximate and np.array_equal(copy.matrix, vectors)
     assert building.ready.wait(60) and building.approximate
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+def test_a_child_forked_while_another_thread_searches_can_search_the_graph() -> None:
+    """A reload's or calibration's child searches the served graph. Forked while a listener
+    thread was inside usearch, every such child hung at its first search (it is stopped only
+    after 10 minutes); a fork now waits for the search under way."""
+    import signal
+    import threading
+
+    vectors = unit_rows(4000, 32, 7)
+    index = VectorIndex(vectors, keys(4000), ann_min=1000)
+    stop = threading.Event()
+
+    def answering() -> None:
+        while not stop.is_set():
+            index.nearest(vectors[7], 16)
+
+    thread = threading.Thread(target=answering, daemon=True)
+    thread.start()
+    try:
+        for _ in range(5):
+            child = os.fork()
+            if child == 0:  # pragma: no cover - the child's exit status is the assertion
+                signal.alarm(10)  # a hung child is killed by SIGALRM
+                os._exit(0 if 7 in index.nearest(vectors[7], 16) else 1)
+            _, status = os.waitpid(child, 0)
+            assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, "the child hung or searched wrongly"
+    finally:
+        stop.set()
+        thread.join()

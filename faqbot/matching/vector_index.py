@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -45,6 +46,15 @@ EXPANSION_ADD = 128  # candidates kept while inserting: a better graph for a slo
 EXPANSION_SEARCH = 96  # candidates kept while searching: recall against time (at least the k asked for)
 GRAPH_DTYPE = "i8"  # how the graph stores vectors; part of its file's name
 DELTA_MAX = 2_000  # rows added and keys removed since the graph was changed, searched beside it
+ADD_ROWS = 4096  # rows added to a graph at a time (a 100k build takes a minute; a fork waits for one step)
+
+# Every usearch call holds this lock, and a fork takes it first: a child forked while another
+# thread was inside usearch (answering a question) hung at its first search of that graph, 10
+# times in 10 (build/exp/forkhang2.py), and the children that index an edit or fit a
+# calibration search it. A fork waits at most for one search, or one step of a build.
+_USEARCH = threading.Lock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(before=_USEARCH.acquire, after_in_parent=_USEARCH.release, after_in_child=_USEARCH.release)
 
 
 class Graph:
@@ -64,30 +74,43 @@ class Graph:
                            expansion_add=EXPANSION_ADD, expansion_search=EXPANSION_SEARCH))
 
     def __reduce__(self) -> tuple:
-        return _viewed, (np.frombuffer(self.index.save(), dtype=np.uint8), self.index.ndim)
+        with _USEARCH:
+            data = self.index.save()
+        return _viewed, (np.frombuffer(data, dtype=np.uint8), self.index.ndim)
 
     def copy(self) -> Graph:
-        return Graph(self.index.copy())
+        with _USEARCH:
+            return Graph(self.index.copy())
 
     def change(self, gone: np.ndarray, added: np.ndarray, vectors: Callable[[], np.ndarray]) -> bool:
         """Remove the keys `gone` and add the keys `added` with `vectors()` (asked for only
         when there are some); whether anything changed."""
         if len(gone):
-            self.index.remove(gone)
+            with _USEARCH:
+                self.index.remove(gone)
         if len(added):
-            self.index.add(added, np.ascontiguousarray(vectors(), dtype=np.float32), threads=1)
+            rows = np.ascontiguousarray(vectors(), dtype=np.float32)
+            for start in range(0, len(added), ADD_ROWS):
+                with _USEARCH:
+                    self.index.add(added[start : start + ADD_ROWS], rows[start : start + ADD_ROWS], threads=1)
         return bool(len(gone) or len(added))
 
     def search(self, query: np.ndarray, k: int) -> np.ndarray:
         """The keys of up to `k` vectors near `query`, nearest first."""
-        return np.asarray(self.index.search(query.astype(np.float32), k, threads=1).keys, dtype=np.uint64)
+        with _USEARCH:
+            found = self.index.search(query.astype(np.float32), k, threads=1)
+        return np.asarray(found.keys, dtype=np.uint64)
 
     def keep(self, graph_file: Path | None) -> None:
         """Write to `graph_file` (temp file, then rename); a full disk only costs the next start."""
         if graph_file is None:
             return
+        def save(tmp: Path) -> None:
+            with _USEARCH:
+                self.index.save(str(tmp))
+
         try:
-            write_atomically(graph_file, lambda tmp: self.index.save(str(tmp)))
+            write_atomically(graph_file, save)
             prune(graph_file.parent, "graph-*.usearch")  # another model's or format's
         except Exception as exc:  # noqa: BLE001 - OSError or usearch's RuntimeError on a full disk
             log.warning("cannot keep the HNSW graph in %s (%s); the next start builds it again", graph_file, exc)
@@ -95,7 +118,8 @@ class Graph:
 
 def _viewed(data: np.ndarray, dim: int) -> Graph:
     graph = Graph.new(dim)
-    graph.index.view(data)
+    with _USEARCH:
+        graph.index.view(data)
     graph._data = data
     return graph
 
@@ -175,7 +199,8 @@ class VectorIndex:
             return None
         graph = Graph.new(self.dim)
         try:
-            graph.index.load(str(graph_file))
+            with _USEARCH:
+                graph.index.load(str(graph_file))
         except Exception as exc:  # noqa: BLE001 - truncated, another format: build anew
             log.warning("HNSW graph %s is unreadable (%s); building it again", graph_file, exc)
             return None
