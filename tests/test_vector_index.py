@@ -168,6 +168,8 @@ def test_an_index_pickled_while_its_graph_is_built_ends_with_one_there() -> None
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this platform")
+# JAX (imported by the training tests in the same session) warns at every fork; this child uses none of it
+@pytest.mark.filterwarnings("ignore:os.fork\\(\\) was called:RuntimeWarning")
 def test_a_child_forked_while_another_thread_searches_can_search_the_graph() -> None:
     """A reload's or calibration's child searches the served graph. Forked while a listener
     thread was inside usearch, every such child hung at its first search (it is stopped only
