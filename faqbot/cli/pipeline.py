@@ -69,8 +69,8 @@ def build_matcher(config: Settings, rewriting_calibration: bool = False, backgro
     written = read_calibration(config, rewriting=rewriting_calibration)
     matcher = Matcher(faq, encoder, written or Calibration(), index_cache=config.index_cache, background=background)
     if not rewriting_calibration and (written is None or not written.fits(encoder)):
-        at_hand = "the built-in one" if written is None else f"{config.calibration_path}, fitted for another model"
-        matcher.calibration = _fitted_on_the_faq(matcher, config, calibrating_any_size, at_hand, later=background)
+        matcher.calibration = _fitted_on_the_faq(matcher, config, calibrating_any_size, _at_hand(written, config),
+                                                 later=background)
     matcher.calibration = config.overriding(matcher.calibration)
     return matcher
 
@@ -86,14 +86,18 @@ def background_calibration(matcher: Matcher, config: Settings) -> Callable[[Matc
         return None
     if matcher.calibration.fitted.get("faq") == cache_key("faq", matcher.normalized):
         return None
-    at_hand = "the built-in one" if written is None else f"{config.calibration_path}, fitted for another model"
 
     def fitted(served: Matcher) -> Calibration:
         unconfigured = copy.copy(served)  # fitted from the file's or built-in one, not the bars set by environment
         unconfigured.calibration = written or Calibration()
-        return config.overriding(_fitted_on_the_faq(unconfigured, config, True, at_hand))
+        return config.overriding(_fitted_on_the_faq(unconfigured, config, True, _at_hand(written, config)))
 
     return fitted
+
+
+def _at_hand(written: Calibration | None, config: Settings) -> str:
+    """The calibration served until the FAQ's own is fitted, as the log names it."""
+    return "the built-in one" if written is None else f"{config.calibration_path}, fitted for another model"
 
 
 def read_calibration(config: Settings, rewriting: bool = False) -> Calibration | None:
