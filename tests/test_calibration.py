@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from faqbot.cli.commands import cli
-from faqbot.cli.pipeline import background_calibration, build_matcher, settings
+from faqbot.cli.pipeline import build_matcher, serving_matcher, settings
 from faqbot.config import BUNDLED_MODEL
 from faqbot.evaluate import Evaluation, Query, decision_metrics
 from faqbot.faq.loading import load_faq
@@ -311,7 +311,7 @@ def test_the_slack_app_calibrates_a_large_faq_in_the_background(
     monkeypatch.setattr(calibration_module, "MAX_PHRASINGS_AT_START", 5)
     configured = settings(faq_path=faq_folder, direct_threshold=0.93)
     with caplog.at_level(logging.INFO):
-        matcher = build_matcher(configured, background=True)
+        matcher, later = serving_matcher(configured)
     assert "calibrating on the FAQ in the background, serving the built-in one until then" in caplog.text
     assert matcher.calibration == dataclasses.replace(Calibration(), direct=0.93)
     served = [matcher]
@@ -319,7 +319,6 @@ def test_the_slack_app_calibrates_a_large_faq_in_the_background(
                            index_cache=configured.index_cache)
     failing = reloader.recalibrate(lambda m: 1 / 0)
     assert not failing and served[0] is matcher and "calibrating on the FAQ failed" in caplog.text
-    later = background_calibration(matcher, configured)
     assert later is not None and reloader.recalibrate(later)
     fitted = fit(Matcher(load_faq(faq_folder)))
     assert same_fit(served[0].calibration, dataclasses.replace(fitted, direct=0.93))  # the bar set by environment
@@ -327,12 +326,11 @@ def test_the_slack_app_calibrates_a_large_faq_in_the_background(
     assert served[0].faq.entries == matcher.faq.entries
     assert served[0].match("pw reset").confidence == pytest.approx(float(
         served[0].calibration.confidence(served[0].score(["pw reset"]).features)[0]))
-    assert background_calibration(served[0], configured) is None  # nothing left to fit
-    restarted = build_matcher(configured, background=True)
-    assert restarted.calibration == served[0].calibration and background_calibration(restarted, configured) is None
+    restarted, left = serving_matcher(configured)
+    assert restarted.calibration == served[0].calibration and left is None  # nothing left to fit
     fitted.save(faq_folder / "calibration.json")  # a file: nothing to fit, ever
     kept_in.unlink()
-    assert background_calibration(build_matcher(configured, background=True), configured) is None
+    assert serving_matcher(configured)[1] is None
 
 
 @pytest.mark.usefixtures("clean_environment")

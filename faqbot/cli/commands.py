@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from faqbot.cli.pipeline import background_calibration, build_matcher, open_store, settings
+from faqbot.cli.pipeline import build_matcher, open_store, serving_matcher, settings
 from faqbot.config import RETIRED
 from faqbot.faq.loading import load_faq
 from faqbot.faq.schema import FaqError
@@ -90,8 +90,8 @@ def serve(mode: str, port: int | None, **flags: Any) -> None:
     config = settings(port=port, **flags)
     try:
         connection_mode(config, mode)  # before loading the model: a missing token fails fast
-        matcher = build_matcher(config, background=True)
-        serve_slack(config, matcher, open_store(config), mode, calibrate=background_calibration(matcher, config))
+        matcher, fit_later = serving_matcher(config)
+        serve_slack(config, matcher, open_store(config), mode, calibrate=fit_later)
     except SlackSetupError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -55,9 +56,22 @@ def build_matcher(config: Settings, rewriting_calibration: bool = False, backgro
     """The served pipeline from configuration; FAQ and model problems become clean CLI errors.
 
     `rewriting_calibration`: for `faqbot calibrate`, see `read_calibration`; `background`: a
-    large FAQ's graph is built while answering starts (the Slack app); `calibrating_any_size`:
-    without a calibration file for the model, fit one on the FAQ whatever its size (`faqbot
-    index`) rather than only up to what start-up affords."""
+    large FAQ's graph is built while answering starts; `calibrating_any_size`: without a
+    calibration file for the model, fit one on the FAQ whatever its size (`faqbot index`)
+    rather than only up to what start-up affords."""
+    return _pipeline(config, rewriting_calibration, background, calibrating_any_size)[0]
+
+
+def serving_matcher(config: Settings) -> tuple[Matcher, Callable[[Matcher], Calibration] | None]:
+    """For the Slack app, which starts answering at once: the matcher (its graph built in the
+    background), and the fit of the FAQ's own calibration that start-up left for later (a FAQ
+    too large to fit then, without a fit of this version kept), for `FaqReloader.recalibrate`;
+    None when there is nothing to fit."""
+    return _pipeline(config, background=True)
+
+
+def _pipeline(config: Settings, rewriting_calibration: bool = False, background: bool = False,
+              calibrating_any_size: bool = False) -> tuple[Matcher, Callable[[Matcher], Calibration] | None]:
     try:
         faq = load_faq(config.faq_path, cache=config.index_cache)
     except FaqError as exc:
@@ -68,36 +82,23 @@ def build_matcher(config: Settings, rewriting_calibration: bool = False, backgro
         raise click.ClickException(f"cannot load the model: {exc}") from exc
     written = read_calibration(config, rewriting=rewriting_calibration)
     matcher = Matcher(faq, encoder, written or Calibration(), index_cache=config.index_cache, background=background)
+    fit_later = None
     if not rewriting_calibration and (written is None or not written.fits(encoder)):
-        matcher.calibration = _fitted_on_the_faq(matcher, config, calibrating_any_size, _at_hand(written, config),
-                                                 later=background)
+        at_hand = "the built-in one" if written is None else f"{config.calibration_path}, fitted for another model"
+        matcher.calibration, pending = _fitted_on_the_faq(matcher, config, calibrating_any_size, at_hand,
+                                                          later=background)
+        if pending:
+            fit_later = functools.partial(_fit_later, config=config, base=written or Calibration(), at_hand=at_hand)
     matcher.calibration = config.overriding(matcher.calibration)
-    return matcher
+    return matcher, fit_later
 
 
-def background_calibration(matcher: Matcher, config: Settings) -> Callable[[Matcher], Calibration] | None:
-    """For the Slack app, which starts answering at once: the fit of the FAQ's own calibration
-    that start-up skipped (a FAQ too large to fit then, without a fit of this version kept),
-    for `FaqReloader.recalibrate`; None when there is nothing to fit."""
-    from faqbot.matching.calibration import MAX_PHRASINGS_AT_START
-
-    written = read_calibration(config)
-    if (written is not None and written.fits(matcher.encoder)) or len(matcher.phrasings) <= MAX_PHRASINGS_AT_START:
-        return None
-    if matcher.calibration.fitted.get("faq") == cache_key("faq", matcher.normalized):
-        return None
-
-    def fitted(served: Matcher) -> Calibration:
-        unconfigured = copy.copy(served)  # fitted from the file's or built-in one, not the bars set by environment
-        unconfigured.calibration = written or Calibration()
-        return config.overriding(_fitted_on_the_faq(unconfigured, config, True, _at_hand(written, config)))
-
-    return fitted
-
-
-def _at_hand(written: Calibration | None, config: Settings) -> str:
-    """The calibration served until the FAQ's own is fitted, as the log names it."""
-    return "the built-in one" if written is None else f"{config.calibration_path}, fitted for another model"
+def _fit_later(served: Matcher, config: Settings, base: Calibration, at_hand: str) -> Calibration:
+    """The FAQ's own calibration, fitted from `base` (the file's or the built-in one, not the
+    bars set by environment, which are laid over it after) and kept."""
+    unconfigured = copy.copy(served)
+    unconfigured.calibration = base
+    return config.overriding(_fitted_on_the_faq(unconfigured, config, True, at_hand)[0])
 
 
 def read_calibration(config: Settings, rewriting: bool = False) -> Calibration | None:
@@ -117,7 +118,7 @@ def read_calibration(config: Settings, rewriting: bool = False) -> Calibration |
 
 
 def _fitted_on_the_faq(matcher: Matcher, config: Settings, any_size: bool, at_hand: str,
-                       later: bool = False) -> Calibration:
+                       later: bool = False) -> tuple[Calibration, bool]:
     """No calibration file for this model: the FAQ's own, fitted as `faqbot calibrate` does
     and kept in the index cache, so the next start reads it (the built-in one, fitted on the
     sample FAQ, answered 33 of 150 unrelated questions in a DM at 250 phrasings, its own 2).
@@ -125,14 +126,15 @@ def _fitted_on_the_faq(matcher: Matcher, config: Settings, any_size: bool, at_ha
     Fitting takes seconds up to `MAX_PHRASINGS_AT_START` phrasings, so start-up does it there;
     `faqbot index` does it at any size (27 s at 100,000). A larger FAQ without one uses what an
     earlier version of it was fitted with, else `matcher.calibration` (`at_hand` says which):
-    until `background_calibration` has fitted it when `later` (the Slack app), else with a warning."""
+    with `later` (the Slack app) until it is fitted in the background, else with a warning.
+    Also whether that fit is left for later."""
     from faqbot.matching.calibration import MAX_PHRASINGS_AT_START, fit  # scikit-learn: only when fitting
 
     kept_file = _kept_calibration_file(config, matcher)
     kept = _kept_calibration(kept_file, matcher)
     version = cache_key("faq", matcher.normalized)
     if kept is not None and kept.fitted.get("faq") == version:
-        return kept
+        return kept, False
     path, phrasings = config.calibration_path, len(matcher.phrasings)
     if any_size or phrasings <= MAX_PHRASINGS_AT_START:
         start = time.perf_counter()
@@ -140,23 +142,23 @@ def _fitted_on_the_faq(matcher: Matcher, config: Settings, any_size: bool, at_ha
             fitted = fit(matcher)
         except ValueError as exc:
             log.warning("no calibration at %s for this model, and %s: using %s", path, exc, at_hand)
-            return matcher.calibration
+            return matcher.calibration, False
         fitted = dataclasses.replace(fitted, fitted={**fitted.fitted, "faq": version})
         log.info("no calibration at %s for this model: calibrated on the FAQ in %.1f s%s", path,
                  time.perf_counter() - start, f", kept in {kept_file}" if _keep(fitted, kept_file) else "")
-        return fitted
+        return fitted, False
     if later:
         log.info("no calibration at %s for this model: calibrating on the FAQ in the background, serving %s until"
                  " then", path, "the one fitted on an earlier version of it" if kept is not None else at_hand)
-        return kept or matcher.calibration
+        return kept or matcher.calibration, True
     if kept is not None:
         log.warning("no calibration at %s for this model: using the one fitted on an earlier version of this FAQ"
                     " (kept in %s); `faqbot index` fits it again", path, kept_file)
-        return kept
+        return kept, False
     log.warning("no calibration at %s for this model, and this FAQ of %d phrasings is too large to calibrate at"
                 " start-up: using %s, which answers more unrelated questions in DMs than the FAQ's own (BENCHMARKS.md,"
                 " Scale); run `faqbot index` (kept in the index cache) or `faqbot calibrate`", path, phrasings, at_hand)
-    return matcher.calibration
+    return matcher.calibration, False
 
 
 def _kept_calibration_file(config: Settings, matcher: Matcher) -> Path | None:
