@@ -28,6 +28,7 @@ import secrets  # noqa: E402
 import shutil  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import click  # noqa: E402
@@ -192,6 +193,22 @@ def measure(folder: Path, model: Path, cache: Path | None, compare: bool) -> Non
     }))
 
 
+def _texts(folder: Path) -> list[str]:
+    """The questions of a scale set."""
+    with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
+        return [row["text"] for row in csv.DictReader(file)]
+
+
+def _timer(served: list) -> Callable[[str], float]:
+    """Milliseconds the matcher served now (`served[0]`, swapped by a reload) takes to answer a text."""
+    def timed(text: str) -> float:
+        t0 = time.perf_counter()
+        served[0].match(text)
+        return (time.perf_counter() - t0) * 1000.0
+
+    return timed
+
+
 @cli.command()
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--model", type=click.Path(path_type=Path), default=Path("faqbot/models/default"), show_default=True)
@@ -247,13 +264,7 @@ def reload(folder: Path, model: Path, cache: Path | None) -> None:
     served = [Matcher(load_faq(work), LstmEncoder.load(model), Calibration(), index_cache=cache)]
     gc.freeze()  # as `faqbot serve` does
     reloader = FaqReloader(work, lambda: served[0], lambda new: served.__setitem__(0, new), cache)
-    with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
-        texts = [row["text"] for row in csv.DictReader(file)]
-
-    def timed(text: str) -> float:
-        t0 = time.perf_counter()
-        served[0].match(text)
-        return (time.perf_counter() - t0) * 1000.0
+    texts, timed = _texts(folder), _timer(served)
 
     normal = [timed(t) for t in texts * 2]
     part = sorted(work.glob("*.yaml"))[len(list(work.glob("*.yaml"))) // 2]
@@ -288,26 +299,19 @@ def background_calibration(folder: Path, model: Path, cache: Path) -> None:
     """`faqbot serve` on FOLDER without a calibration file: start with the built-in one and
     calibrate in the background while answering; print JSON: how long until the FAQ's own is
     served, and per-message latency before and while it is fitted."""
-    from faqbot.cli.pipeline import background_calibration as fit_later
-    from faqbot.cli.pipeline import build_matcher, settings
+    from faqbot.cli.pipeline import serving_matcher, settings
     from faqbot.faq.reload import FaqReloader
 
     work = cache.with_name(cache.name + "-uncalibrated")  # the warm cache, without a kept calibration
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(cache, work, ignore=shutil.ignore_patterns("calibration-*.json"))
     config = settings(faq_path=folder / "faq.yaml", model=model, index_cache=work)
-    served = [build_matcher(config, background=True)]
-    served[0]._vectors.ready.wait()
+    matcher, later = serving_matcher(config)
+    served = [matcher]
+    matcher._vectors.ready.wait()
     gc.freeze()  # as `faqbot serve` does
     reloader = FaqReloader(config.faq_path, lambda: served[0], lambda new: served.__setitem__(0, new), work)
-    later = fit_later(served[0], config)
-    with open(folder / "queries.csv", newline="", encoding="utf-8") as file:
-        texts = [row["text"] for row in csv.DictReader(file)]
-
-    def timed(text: str) -> float:
-        t0 = time.perf_counter()
-        served[0].match(text)
-        return (time.perf_counter() - t0) * 1000.0
+    texts, timed = _texts(folder), _timer(served)
 
     normal = [timed(t) for t in texts * 2]
     done: list[bool] = []
