@@ -17,7 +17,6 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from faqbot.matching.alignment import runs
-from faqbot.matching.lexical import ranges
 
 # Function words only; negations stay ("card not working" is not "card working").
 STOPWORDS = frozenset(
@@ -73,11 +72,9 @@ class FuzzyIndex:
         return len(self._lengths)
 
     def choices(self, rows: np.ndarray) -> list[str]:
-        """What the phrasings `rows` are compared by: their bytes gathered, decoded at once, cut."""
-        starts = self._bounds[rows]
-        text = self._utf8[ranges(starts, self._bounds[rows + 1] - starts)].tobytes().decode("utf-8")
-        ends = np.cumsum(self._lengths[rows]).tolist()
-        return [text[a:b] for a, b in zip([0, *ends[:-1]], ends)]
+        """What the phrasings `rows` are compared by, each decoded from its bytes in place."""
+        data = memoryview(self._utf8)
+        return [str(data[a:b], "utf-8") for a, b in zip(self._bounds[rows].tolist(), self._bounds[rows + 1].tolist())]
 
     def scores(self, queries: Sequence[str], workers: int = 1, rows: np.ndarray | None = None,
                cutoff: float = 0.0) -> np.ndarray:
