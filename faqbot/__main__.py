@@ -1,5 +1,5 @@
 """`python -m faqbot` runs the same CLI as the `faqbot` script."""
 
-from faqbot.cli.commands import main
+from faqbot.cli.main import main
 
 main()

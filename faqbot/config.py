@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 BUNDLED_MODEL = Path(__file__).resolve().parent / "models" / "default"
 DEFAULT_CACHE = Path.home() / ".cache" / "faqbot"
 CALIBRATION_FILE = "calibration.json"
+CAPTURE_FILE = "from-slack.yaml"
 # answer: reply when confident; suggest: also offer "Did you mean" to the asker; silent: never unasked.
 ChannelMode = Literal["answer", "suggest", "silent"]
 # Variables earlier versions read, and what replaced them: set, they are reported, not ignored.
@@ -99,6 +100,15 @@ class Settings(BaseSettings):
         default_factory=list, description="Slack user IDs allowed admin commands, besides workspace admins and owners.",
     )
     watch_faq: bool = Field(True, description="Reload the FAQ when its files change.")
+    escalation_channel: str | None = Field(
+        None, description="Channel ID where \"Ask a human\" posts questions the bot could not answer (else the entry's owners).",
+    )
+    stale_days: int = Field(
+        180, ge=1, description="Entries not reviewed for this many days (or never) are listed to admins and their owners.",
+    )
+    capture_file: Path | None = Field(
+        None, description="YAML file that approved \"Add to FAQ\" entries are written to; default from-slack.yaml in the FAQ folder.",
+    )
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -139,12 +149,21 @@ class Settings(BaseSettings):
         return self.channel_modes.get(channel, self.channel_mode)
 
     @property
+    def faq_folder(self) -> Path:
+        """The FAQ's folder (the FAQ path itself, or the folder of a one-file FAQ)."""
+        return self.faq_path if self.faq_path.is_dir() or not self.faq_path.suffix else self.faq_path.parent
+
+    @property
     def calibration_path(self) -> Path:
         """Where `faqbot calibrate` writes and the app reads: beside the FAQ unless set."""
-        if self.calibration is not None:
-            return self.calibration
-        folder = self.faq_path if self.faq_path.is_dir() or not self.faq_path.suffix else self.faq_path.parent
-        return folder / CALIBRATION_FILE
+        return self.calibration if self.calibration is not None else self.faq_folder / CALIBRATION_FILE
+
+    @property
+    def capture_path(self) -> Path:
+        """Where approved new entries go: the FAQ file itself when the FAQ is one file."""
+        if self.capture_file is not None:
+            return self.capture_file
+        return self.faq_folder / CAPTURE_FILE if self.faq_path.is_dir() or not self.faq_path.suffix else self.faq_path
 
     def overriding(self, calibration: Calibration) -> Calibration:
         """The calibration with the bars and fuzzy setting this configuration sets."""

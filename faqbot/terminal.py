@@ -35,6 +35,8 @@ def render_text(match: Match) -> str:
         lines.append(f"{match.entry.question}  [{match.entry.id}, {how}]")
         lines.append("")
         lines.append(mrkdwn_to_text(match.entry.answer).rstrip())
+        if match.entry.source:
+            lines.append(f"Source: {match.entry.source}")
         title = "Related:"
     else:
         lines.append(f"I don't know that one (confidence {match.confidence:.2f}).")
@@ -57,7 +59,8 @@ def match_to_json(match: Match) -> dict[str, Any]:
         "score": round(match.score, 4),
         "confidence": round(match.confidence, 4),
         "small_talk": match.small_talk,
-        "entry": None if entry is None else {"id": entry.id, "question": entry.question, "answer": entry.answer},
+        "entry": None if entry is None else {"id": entry.id, "question": entry.question, "answer": entry.answer,
+                                             "source": entry.source},
         "matched_phrasing": match.phrasing,
         "suggestions": [
             {"id": s.entry.id, "question": s.entry.question, "score": round(s.score, 4)} for s in match.suggestions
@@ -78,6 +81,7 @@ def render_report(stats: Stats, groups: list[Group], faq: Faq, period: str) -> s
         f"  answered       {stats.answered} ({percent(stats.answer_rate)}): semantic {m['semantic']}, fuzzy {m['fuzzy']}",
         f"  not answered   {m['none']}",
         f"  helpful        {stats.helpful} of {stats.helpful + stats.not_helpful} rated ({percent(stats.helpful_rate)})",
+        f"  to a human     {stats.handoffs} ({stats.resolved} resolved)",
         "Most answered:", *(_entries(faq, stats.top_entries, "") or ["  none"]),
         "Most not helpful:", *(_entries(faq, stats.most_unhelpful, " 👎") or ["  none"]),
         f"Unanswered and not helpful, grouped by similarity ({len(groups)} groups):",

@@ -49,6 +49,8 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     socket_url: str = "ws://127.0.0.1:9/"  # what apps.connections.open hands out
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
+    threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # (channel, ts) -> messages
+    usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group ID -> member IDs
     _failures: dict[str, Failure] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -128,6 +130,19 @@ class FakeSlack:
             return {"ok": True, "user": {"id": user, "is_admin": user in self.workspace_admins, "is_owner": False}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": ts}
+        if method in ("views.open", "views.update", "views.publish"):
+            view = body.get("view")
+            view = json.loads(view) if isinstance(view, str) else view or {}
+            return {"ok": True, "view": {**view, "id": body.get("view_id") or "V0VIEW", "hash": f"h{ts}"}}
+        if method == "conversations.replies":
+            messages = self.threads.get((body.get("channel", ""), body.get("ts", "")))
+            return {"ok": True, "messages": messages} if messages else {"ok": False, "error": "thread_not_found"}
+        if method == "usergroups.users.list":
+            members = self.usergroups.get(body.get("usergroup", ""))
+            return {"ok": True, "users": members} if members is not None else {"ok": False, "error": "no_such_subteam"}
+        if method == "chat.getPermalink":
+            channel, message = body.get("channel", ""), body.get("message_ts", "").replace(".", "")
+            return {"ok": True, "permalink": f"https://test.slack.com/archives/{channel}/p{message}"}
         return {"ok": True}
 
 

@@ -26,6 +26,13 @@ def test_answer_has_text_context_and_buttons() -> None:
     assert all(ButtonValue.load(e["value"]) == value for e in message[-1]["elements"])
 
 
+def test_an_answer_with_a_source_links_it_under_the_answer() -> None:
+    sourced = Entry(id="vpn", question="VPN?", answer="Install it.", source="https://wiki.example.com/vpn")
+    about = blocks.answer(sourced, ButtonValue("q1", "vpn", "fuzzy match, 93%"))[1]
+    assert about["elements"][1] == {"type": "mrkdwn", "text": "<https://wiki.example.com/vpn|Source>"}
+    assert len(blocks.answer(ENTRY, ButtonValue("q1", "vpn"))[1]["elements"]) == 1
+
+
 def test_how_matched_names_the_confidence_of_a_semantic_match_and_the_ratio_of_a_fuzzy_one() -> None:
     assert blocks.how_matched("semantic", 0.8349) == "semantic match, confidence 83%"
     assert blocks.how_matched("fuzzy", 0.93) == "fuzzy match, 93%"

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from faqbot.cli.commands import cli
+from faqbot.cli.main import cli
 from faqbot.cli.pipeline import build_matcher, settings
 from faqbot.config import BUNDLED_MODEL, CALIBRATION_FILE
 from faqbot.faq.loading import load_faq

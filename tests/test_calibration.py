@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from faqbot.cli.commands import cli
+from faqbot.cli.main import cli
 from faqbot.cli.pipeline import build_matcher, serving_matcher, settings
 from faqbot.config import BUNDLED_MODEL
 from faqbot.evaluate import Evaluation, Query, decision_metrics

@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from faqbot.cli.commands import cli
+from faqbot.cli.main import cli
 from faqbot.config import BUNDLED_MODEL
 from faqbot.evaluate import PREDICTION_COLUMNS
 from faqbot.matching.decision import Calibration
 from tests.conftest import fused_calibration, setting_variables, write
 
 REPO = Path(__file__).resolve().parent.parent
-COMMANDS = ["serve", "run", "report", "suggest", "validate", "ask", "chat", "eval", "calibrate", "train", "teacher"]
+COMMANDS = ["serve", "run", "report", "suggest", "proposals", "import", "validate", "ask", "chat", "eval", "calibrate", "train",
+            "teacher"]
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +78,7 @@ def test_validate_names_skipped_paths_and_answers_too_long_for_slack(tmp_path: P
     assert result.stderr.splitlines() == [
         f"warning: {tmp_path / 'faqs' / 'old.yaml'}: skipped: symlink to {tmp_path / 'nowhere.yaml'}, which does not exist",
         f"warning: {tmp_path / 'faqs' / 'a.yaml'}:2: entry 'long': the answer (179,999 characters) is longer than one"
-        " Slack message shows: it is cut after about 132,000",
+        " Slack message shows: it is cut after about 129,000",
         f"warning: {tmp_path / 'faqs' / 'b.yaml'}:2: entry 'wide': 1 line(s) of the answer exceed Slack's 3,000"
         " characters per block: cut in pieces",
     ]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from faqbot.cli.commands import cli
+from faqbot.cli.main import cli
 from faqbot.config import Settings
 from tests.conftest import setting_variables
 

@@ -1,4 +1,5 @@
 import dataclasses
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -24,7 +25,7 @@ def test_loads_entries_in_order_with_phrasings(faq_file: Path) -> None:
     entry = faq.by_id["reset-password"]
     assert entry.phrasings == ("How do I reset my password?", "I forgot my password", "pw reset")
     assert entry.tags == ("accounts",)
-    assert entry.source == f"{faq_file}:2"
+    assert entry.location == f"{faq_file}:2"
     assert faq.by_id["vpn"].tags == ()
 
 
@@ -122,7 +123,7 @@ def test_unknown_keys_get_a_did_you_mean_hint(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:2: entry 'typo': missing required key 'answer'",
         f"{path}:4: entry 'typo': unknown key 'anwser' (did you mean 'answer'?)",
-        f"{path}:5: entry 'typo': unknown key 'colour' (allowed: id, question, alternates, answer, tags)",
+        f"{path}:5: entry 'typo': unknown key 'colour' (allowed: id, question, alternates, answer, tags, owner, source, reviewed)",
         f"{path}:6: unknown key 'faq' (did you mean 'faqs'?)",
     ]
 
@@ -156,9 +157,88 @@ def test_same_phrasing_in_two_entries_after_normalisation(tmp_path: Path) -> Non
     assert problems(tmp_path) == [
         f"{tmp_path / 'b.yaml'}:5: entry 'b': phrasing 'i FORGOT my password!!' is also a phrasing of entry 'a' "
         f"({tmp_path / 'a.yaml'}:2)",
-        f"{tmp_path / 'b.yaml'}:7: entry 'b': phrasing 'Locked out?' is repeated in this entry",
         f"{tmp_path / 'b.yaml'}:10: entry 'c': phrasing ':wave: <@U1>' has no words to match",
     ]
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_phrasings_repeated_in_one_entry_are_dropped_with_a_warning(tmp_path: Path, fast: bool) -> None:
+    """Exports repeat phrasings that differ only in case or spacing: the FAQ loads without
+    them, and each is named (both parsers: `fast` leaves the file valid, else another file
+    is broken and fixed, which sends the first load through ruamel)."""
+    path = write(
+        tmp_path / "faq.yaml",
+        """\
+        faqs:
+          - id: locked
+            question: Account locked
+            alternates:
+              - locked out
+              - "Locked  OUT"
+              - account locked.
+              - I am locked out of my account
+            answer: B
+        """,
+    )
+    if not fast:
+        write(tmp_path / "broken.yaml", "faqs: [\n")
+        problems(tmp_path)
+        (tmp_path / "broken.yaml").unlink()
+    faq = load_faq(tmp_path)
+    assert faq.by_id["locked"].phrasings == ("Account locked", "locked out", "I am locked out of my account")
+    assert faq.normalized == [normalize(p) for p in faq.by_id["locked"].phrasings]
+    assert [str(w) for w in faq.warnings] == [
+        f"{path}:6: entry 'locked': phrasing 'Locked  OUT' repeats 'locked out' once case and spacing are ignored: dropped",
+        f"{path}:7: entry 'locked': phrasing 'account locked.' repeats 'Account locked' once case and spacing are"
+        " ignored: dropped",
+    ]
+
+
+def test_owner_source_and_reviewed_are_read_and_checked(tmp_path: Path) -> None:
+    path = write(
+        tmp_path / "faq.yaml",
+        """\
+        faqs:
+          - id: vpn
+            question: How do I connect to the VPN?
+            answer: Install GlobalProtect.
+            owner: [U024BE7LH, S0614TZR7]
+            source: https://wiki.example.com/vpn
+            reviewed: 2026-03-01
+          - id: pto
+            question: How do I request time off?
+            answer: Use Workday.
+            owner: W012A3CDE
+            reviewed: "2025-12-24"
+        """,
+    )
+    faq = load_faq(path)
+    vpn, pto = faq.by_id["vpn"], faq.by_id["pto"]
+    assert (vpn.owners, vpn.source, vpn.reviewed) == (("U024BE7LH", "S0614TZR7"), "https://wiki.example.com/vpn",
+                                                        dt.date(2026, 3, 1))
+    assert (pto.owners, pto.source, pto.reviewed) == (("W012A3CDE",), None, dt.date(2025, 12, 24))
+    bad = write(
+        tmp_path / "bad.yaml",
+        """\
+        faqs:
+          - id: vpn
+            question: How do I connect to the VPN?
+            answer: Install GlobalProtect.
+            owner: alice
+            source: wiki/vpn
+            reviewed: 2026-03-01 10:00:00
+          - id: pto
+            question: How do I request time off?
+            answer: Use Workday.
+            reviewed: last week
+        """,
+    )
+    found = problems(bad)
+    assert len(found) == 4, found
+    assert found[0].startswith(f"{bad}:5: entry 'vpn': 'owner' item 1 must be a Slack user or user-group ID")
+    assert found[1].startswith(f"{bad}:6: entry 'vpn': 'source' must be a link")
+    assert found[2] == f"{bad}:7: entry 'vpn': 'reviewed' must be a date (2026-03-01), without a time"
+    assert found[3] == f"{bad}:11: entry 'pto': 'reviewed' must be a date written 2026-03-01, not 'last week'"
 
 
 def test_every_problem_of_every_file_is_reported(tmp_path: Path) -> None:
@@ -306,7 +386,7 @@ def test_the_fast_path_loads_what_ruamel_loads(tmp_path: Path, layout: str, monk
     assert fast == careful and len(fast) >= 4
     if layout == "tricky":
         assert fast.by_id["yes-no"].question == "yes" and fast.by_id["yes-no"].alternates[:3] == ("on", "off", "12:30")
-        assert fast.by_id["parking"].answer == "Floor 3, by the lifts." and fast.by_id["parking"].source.endswith(":10")
+        assert fast.by_id["parking"].answer == "Floor 3, by the lifts." and fast.by_id["parking"].location.endswith(":10")
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -352,9 +432,9 @@ def test_a_restart_reads_valid_files_parsed_from_the_cache(tmp_path: Path, monke
     monkeypatch.setattr(loading, "_load_file_fast", lambda file, data=None: parsed.append(file.name) or fast(file, data))
     moved = write(tmp_path / "moved" / "b.yaml", SMALL_FAQ)  # the same bytes elsewhere: the same parse
     again = load_faq(moved.parent, cache=cache)
-    same = [dataclasses.replace(e, source=e.source.replace(str(faq), str(moved))) for e in first.entries]
+    same = [dataclasses.replace(e, location=e.location.replace(str(faq), str(moved))) for e in first.entries]
     assert parsed == [] and list(again.entries) == same and again.normalized == first.normalized
-    assert again.by_id["vpn"].source == f"{moved}:15"
+    assert again.by_id["vpn"].location == f"{moved}:15"
     kept.write_text("[[1, 2]", encoding="utf-8")  # cut short
     assert load_faq(faq.parent, cache=cache).entries == first.entries and parsed == ["a.yaml"]
     write(faq, SMALL_FAQ.replace("Install GlobalProtect.", "Install the VPN client."))

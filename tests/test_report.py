@@ -10,16 +10,16 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from faqbot.cli.commands import cli
+from faqbot.cli.main import cli
 from faqbot.config import BUNDLED_MODEL
 from faqbot.faq.loading import load_faq
 from faqbot.insights.report import GROUP_COSINE, PeriodError, parse_period, stats, unanswered_groups
 from faqbot.matching.encoder import LstmEncoder
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
-from faqbot.store.interface import Choice, Feedback, Question
+from faqbot.store.interface import PENDING, Choice, Feedback, Question
 from faqbot.store.sql import SqlStore
-from faqbot.suggest import as_yaml, proposals
+from faqbot.insights.suggest import as_yaml, learnt_alternates
 from tests.conftest import EPOCH, fused_calibration, setting_variables
 
 NOW = datetime.now(UTC)
@@ -116,7 +116,7 @@ def test_report_chart_is_written(seeded: SqlStore, tmp_path: Path) -> None:
 def test_suggest_proposes_picked_and_helpful_wordings_the_faq_lacks(seeded: SqlStore, faq_file: Path,
                                                                  tmp_path: Path) -> None:
     faq = load_faq(faq_file)
-    [proposal] = proposals(seeded, faq, EPOCH)
+    [proposal] = learnt_alternates(seeded, faq, EPOCH)
     # "How do I reset my password?" was rated helpful but is the entry's own question: not proposed.
     assert proposal.entry_id == "reset-password"
     assert proposal.phrasings == [("what is the wifi password for guests", 1)]
@@ -180,7 +180,7 @@ def test_suggest_counts_a_question_once_and_keeps_long_phrasings_on_one_line(sto
     store.record_question(question)
     store.record_choice(Choice(question.id, "reset-password", "U1"))
     store.record_feedback(Feedback(question.id, "reset-password", "U1", True))  # the same confirmation again
-    [proposal] = proposals(store, load_faq(faq_file), EPOCH)
+    [proposal] = learnt_alternates(store, load_faq(faq_file), EPOCH)
     assert proposal.phrasings == [(normalize(long), 1)]
     [parsed] = YAML(typ="safe").load(as_yaml(proposal))
     assert parsed["alternates"] == [normalize(long)]
@@ -197,7 +197,7 @@ def test_suggest_counts_people_who_asked_not_clicks_or_bystanders(store: SqlStor
     store.record_feedback(Feedback(other.id, "reset-password", "U2", True))
     for bystander in ("U7", "U8", "U9"):  # someone else's 👍 says the answer helped them, not what U1 meant
         store.record_feedback(Feedback(question.id, "vpn", bystander, True))
-    [proposal] = proposals(store, load_faq(faq_file), EPOCH)
+    [proposal] = learnt_alternates(store, load_faq(faq_file), EPOCH)
     assert (proposal.entry_id, proposal.phrasings) == ("reset-password", [(normalize(wording), 2)])
 
 
@@ -233,3 +233,14 @@ def test_recorded_questions_are_encoded_once_across_reports() -> None:
     remembered.encode(Counting(), ["wifi"])  # the oldest ("pw reset" was used before "parking") goes
     remembered.encode(Counting(), ["pw reset"])
     assert asked[-1] == ["pw reset"]
+
+
+def test_suggest_files_its_alternates_for_review_once(cli_env: None, seeded: SqlStore) -> None:
+    result = CliRunner().invoke(cli, ["suggest", "--propose"])
+    assert result.exit_code == 0, result.output
+    assert "1 proposal(s) filed for review in the App Home" in result.output
+    [proposal] = seeded.proposals((PENDING,), 10)
+    assert (proposal.kind, proposal.entry_id, proposal.alternates, proposal.origin) == \
+        ("alternates", "reset-password", ("what is the wifi password for guests",), "suggest")
+    again = CliRunner().invoke(cli, ["suggest", "--propose"])
+    assert "0 proposal(s) filed" in again.output and len(seeded.proposals((PENDING,), 10)) == 1

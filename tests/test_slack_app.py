@@ -24,6 +24,7 @@ from faqbot.logs import configure_logging
 from faqbot.matching.decision import Calibration
 from faqbot.matching.matcher import Matcher
 from faqbot.slack import blocks
+from faqbot.slack.proposal_views import ADD_TO_FAQ
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
@@ -625,9 +626,11 @@ def test_manifest_asks_for_exactly_the_scopes_its_events_and_replies_need() -> N
     data = manifest()
     events = data["settings"]["event_subscriptions"]["bot_events"]
     assert set(events) == set(EVENT_SCOPES)
-    needed = [s for s in EVENT_SCOPES.values() if s] + ["chat:write", "commands", "users:read"]  # users:read: admins
+    # users:read: admins; usergroups:read: user groups owning entries
+    needed = [s for s in EVENT_SCOPES.values() if s] + ["chat:write", "commands", "users:read", "usergroups:read"]
     assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted(needed)
     assert [c["command"] for c in data["features"]["slash_commands"]] == [blocks.COMMAND]
+    assert [(s["callback_id"], s["type"]) for s in data["features"]["shortcuts"]] == [(ADD_TO_FAQ, "message")]
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["messages_tab_enabled"] is True  # people can DM it
     assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is False

@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,10 +48,12 @@ def fake() -> Iterator[FakeSlack]:
     slack.stop()
 
 
-def start_faqbot(faq_file: Path, tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.Popen[str]:
+def start_faqbot(faq_file: Path, tmp_path: Path, env: dict[str, str], *args: str,
+                 wrapper: Sequence[str] = ()) -> subprocess.Popen[str]:
+    """`faqbot serve` with only `env` configuring it; `wrapper`: a command it runs under."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FAQBOT_")) and k != "PORT"}
     clean.update(FAQBOT_FAQ_PATH=str(faq_file), FAQBOT_MODEL="none", FAQBOT_INDEX_CACHE="none", **env)
-    return subprocess.Popen([sys.executable, "-m", "faqbot", "serve", *args], cwd=tmp_path, env=clean,
+    return subprocess.Popen([*wrapper, sys.executable, "-m", "faqbot", "serve", *args], cwd=tmp_path, env=clean,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 

@@ -2,6 +2,7 @@
 
 import multiprocessing
 import threading
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import event, inspect, text
 
 from faqbot.store import tables
-from faqbot.store.interface import Choice, Feedback, Question
+from faqbot.store.interface import APPROVED, APPROVING, PENDING, REJECTED, Choice, Feedback, Proposal, Question
 from faqbot.store.sql import DatabaseError, SqlStore, connect, engine_url, migrate, schema_revision
 from tests.conftest import EPOCH
 
@@ -86,7 +87,7 @@ def test_migrations_from_empty_reach_exactly_the_declared_schema(database_url: s
     engine = connect(database_url)
     assert schema_revision(engine) is None
     migrate(engine)
-    assert schema_revision(engine) == "0004"
+    assert schema_revision(engine) == "0005"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), tables.metadata) == []
 
@@ -102,7 +103,7 @@ def test_migration_from_the_previous_schema_keeps_the_records_and_forgets_where(
         connection.execute(text("INSERT INTO claims (key, expires_at) VALUES ('message:C0SECRET:1700000000.000100',"
                                 " :at)"), {"at": NOW})
     store = SqlStore.open(database_url)  # what a new release does on start-up
-    assert schema_revision(store.engine) == "0004"
+    assert schema_revision(store.engine) == "0005"
     assert [q.id for q in store.questions(EPOCH)] == ["q1"]
     assert {c["name"] for c in inspect(store.engine).get_columns("questions")}.isdisjoint({"channel", "ts", "thread_ts"})
     with store.engine.connect() as connection:
@@ -115,7 +116,7 @@ def test_migration_from_the_previous_schema_keeps_the_records_and_forgets_where(
 def test_opening_twice_migrates_once_and_changes_nothing(database_url: str) -> None:
     SqlStore.open(database_url).record_question(question())
     store = SqlStore.open(database_url)
-    assert schema_revision(store.engine) == "0004" and len(store.questions(EPOCH)) == 1
+    assert schema_revision(store.engine) == "0005" and len(store.questions(EPOCH)) == 1
 
 
 def test_concurrent_writers_lose_nothing_and_claims_have_one_winner(database_url: str) -> None:
@@ -222,3 +223,42 @@ def test_the_usage_report_reads_an_index_alone(tmp_path: Path) -> None:
                 plans.append(str(connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", (EPOCH.isoformat(),)
                                                             * statement.count("?")).all()))
     assert len(plans) == 2 and all("COVERING INDEX ix_questions_usage" in plan for plan in plans), plans
+
+
+def test_proposals_round_trip_and_move_once(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    proposal = Proposal("entry", "guest-wifi", "Use *Acme-Guest*.", question="How do guests get wifi?",
+                        alternates=("guest wifi",), tags=("office",), proposer="U0ASKER", link="https://x/p1")
+    store.add_proposal(proposal)
+    store.add_proposal(Proposal("alternates", "vpn", "", alternates=("tunnel down",), origin="suggest"))
+    assert store.proposal(proposal.id) == proposal  # the proposer's ID is kept: they hear back
+    assert [p.entry_id for p in store.proposals((PENDING,), 10)] == ["guest-wifi", "vpn"]  # oldest first
+    assert [p.entry_id for p in store.proposals((PENDING,), 1)] == ["vpn"]  # of the newest
+    edited = replace(proposal, answer="Join Acme-Guest.", entry_id="wifi")
+    assert store.move_proposal(proposal.id, (PENDING,), PENDING, "U0ADMIN", changes=edited)
+    assert (store.proposal(proposal.id).answer, store.proposal(proposal.id).proposer) == ("Join Acme-Guest.", "U0ASKER")
+
+    wins: list[bool] = []
+    threads = [threading.Thread(target=lambda: wins.append(store.move_proposal(proposal.id, (PENDING,), APPROVING,
+                                                                               "U0ADMIN"))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(wins) == [False] * 7 + [True]
+    assert not store.move_proposal(proposal.id, (PENDING,), REJECTED, retake_stale=True)  # approving, and fresh
+    with store.engine.begin() as connection:  # an approval that died (a restart) eleven minutes ago
+        connection.execute(tables.proposals.update().values(decided_at=NOW - timedelta(minutes=11)))
+    assert store.move_proposal(proposal.id, (PENDING,), APPROVING, "U0OTHER", retake_stale=True)
+    assert store.move_proposal(proposal.id, (APPROVING,), APPROVED, "U0OTHER")
+    assert store.proposal(proposal.id).status == APPROVED and store.proposals((PENDING,), 10)[0].entry_id == "vpn"
+
+
+def test_retention_keeps_pending_proposals(database_url: str) -> None:
+    store = SqlStore.open(database_url)
+    waiting, decided = (Proposal("alternates", "vpn", "", alternates=(a,), at=NOW - timedelta(days=400))
+                        for a in ("tunnel down", "vpn broke"))
+    store.add_proposal(waiting)
+    store.add_proposal(replace(decided, status=REJECTED, decided_at=NOW - timedelta(days=300)))
+    assert store.delete_before(NOW - timedelta(days=180)) == 1
+    assert [p.id for p in store.proposals((PENDING, REJECTED), 10)] == [waiting.id]

@@ -15,7 +15,7 @@ from click.testing import CliRunner  # noqa: E402
 from trax import layers as tl  # noqa: E402
 from trax import optimizers  # noqa: E402
 
-from faqbot.cli.commands import cli  # noqa: E402
+from faqbot.cli.main import cli  # noqa: E402
 from faqbot.matching.encoder import LstmEncoder, ModelConfig, save_model  # noqa: E402
 from faqbot.matching.tokenizer import PAD, UNK, Tokenizer  # noqa: E402
 from faqbot.training import model as M  # noqa: E402
@@ -230,7 +230,7 @@ def test_serving_never_imports_the_training_stack(tmp_path: Path) -> None:
     vocab = (PAD, UNK, "vpn", "password")
     save_model(model, config, Tokenizer("word", vocab), M.get_weights(M.init_encoder(config, 4), config, 4))
     code = (
-        "import sys; from faqbot.cli.commands import main; sys.argv = ['faqbot', 'ask', 'vpn down', '--model', sys.argv[1],"
+        "import sys; from faqbot.cli.main import main; sys.argv = ['faqbot', 'ask', 'vpn down', '--model', sys.argv[1],"
         " '--faq', sys.argv[2]]\ntry: main()\nexcept SystemExit: pass\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'trax', 'jax', 'jaxlib', 'tensorflow', 'torch'})\n"
         "print('HEAVY', heavy)"

@@ -19,6 +19,7 @@ FAQ's warnings.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import hashlib
 import json
@@ -27,6 +28,7 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -72,12 +74,14 @@ def load_faq(path: str | Path, previous: Faq | None = None, cache: Path | None =
         located, parsed = fast
         if kept is not None and previous is None:  # a start: what this FAQ does not use goes
             kept.prune()
+        located = _without_repeats(located, warnings)
         return Faq(tuple(item.entry for item in located), tuple(warnings), parsed, _normalized(located))
     located: list[_Located] = []
     for file in files:
         located.extend(_load_file(file, problems))
     if files and not located and not problems:
         problems.append(Problem(str(path), 0, "no FAQ entries found"))
+    located = _without_repeats(located, warnings)
     problems.extend(_cross_entry_problems(located))
     if problems:
         raise FaqError(sorted(problems, key=lambda p: (p.path, p.line)))
@@ -129,7 +133,7 @@ def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
             return None
         seen[identity] = entries
         located.extend(entries)
-    if next(_cross_entry_problems(located), None) is not None:
+    if next(_cross_entry_problems(_without_repeats(located, [])), None) is not None:
         return None
     return located, seen
 
@@ -151,16 +155,18 @@ class _ParsedFiles:
         self.used.add(kept.name)
         try:
             rows = json.loads(kept.read_text(encoding="utf-8"))
-            return [_Located(Entry(id, question, answer, tuple(alternates), tuple(tags), f"{file}:{line}"), str(file),
-                             line, tuple(lines), tuple(normalized))
-                    for id, question, answer, alternates, tags, line, lines, normalized in rows]
+            return [_Located(Entry(id, question, answer, tuple(alternates), tuple(tags), f"{file}:{line}", tuple(owners),
+                                   source, date.fromisoformat(reviewed) if reviewed else None),
+                             str(file), line, tuple(lines), tuple(normalized))
+                    for id, question, answer, alternates, tags, owners, source, reviewed, line, lines, normalized in rows]
         except FileNotFoundError:
             pass
         except (OSError, ValueError, TypeError) as exc:  # truncated, another format: parse the file again
             log.warning("parsed FAQ cache %s is unreadable (%s); parsing %s again", kept, exc, file)
         located = _load_file_fast(file, data)
         if located:
-            rows = [[i.entry.id, i.entry.question, i.entry.answer, i.entry.alternates, i.entry.tags, i.line,
+            rows = [[i.entry.id, i.entry.question, i.entry.answer, i.entry.alternates, i.entry.tags, i.entry.owners,
+                     i.entry.source, i.entry.reviewed.isoformat() if i.entry.reviewed else None, i.line,
                      i.phrasing_lines, i.normalized] for i in located]
             try:
                 write_atomically(kept, lambda tmp: tmp.write_text(json.dumps(rows), encoding="utf-8"))
@@ -205,11 +211,16 @@ def _load_file_fast(file: Path, data: bytes | None = None) -> list[_Located] | N
         keys = {k.value: (k, v) for k, v in node.value}
         question_line = keys["question"][0].start_mark.line + 1 if "question" in keys else line
         alternates = keys["alternates"][1].value if "alternates" in keys else []
-        entry = Entry(id=data.id, question=data.question, answer=data.answer, alternates=tuple(data.alternates),
-                      tags=tuple(data.tags), source=f"{file}:{line}")
+        entry = _entry(data, f"{file}:{line}")
         lines = (question_line, *(a.start_mark.line + 1 for a in alternates))
         out.append(_Located(entry, str(file), line, lines, tuple(normalize(p) for p in entry.phrasings)))
     return out
+
+
+def _entry(data: EntrySchema, location: str) -> Entry:
+    return Entry(id=data.id, question=data.question, answer=data.answer, alternates=tuple(data.alternates),
+                 tags=tuple(data.tags), location=location, owners=tuple(data.owner), source=data.source,
+                 reviewed=data.reviewed)
 
 
 def _duplicate_keys(node: yaml.Node) -> bool:
@@ -371,14 +382,7 @@ def _parse_entry(file: Path, number: int, item: Any, line: int, problems: list[P
             at = _error_line(item, error["loc"], line)
             problems.append(Problem(str(file), at, _describe(error), label))
         return None
-    entry = Entry(
-        id=data.id,
-        question=data.question,
-        answer=data.answer,
-        alternates=tuple(data.alternates),
-        tags=tuple(data.tags),
-        source=f"{file}:{line}",
-    )
+    entry = _entry(data, f"{file}:{line}")
     question_line = _key_line(item, "question", line)
     alternates = item.get("alternates")
     alternate_lines = [_item_line(alternates, i, question_line) for i in range(len(data.alternates))]
@@ -417,9 +421,15 @@ _MESSAGES = {
     "missing": "missing required key '{field}'",
     "extra_forbidden": "unknown key '{field}'{hint}",
     "string_too_short": "{where} is empty",
-    "string_pattern_mismatch": "{where} must be a slug of lowercase letters, digits, '-' or '_' (got {value!r})",
     "string_type": "{where} must be text, not {kind}",
     "list_type": "{where} must be a list of texts, not {kind}",
+    "value_error": "{where} {reason}",
+}
+_PATTERNS = {  # what a field's pattern asks for, in words
+    "id": "{where} must be a slug of lowercase letters, digits, '-' or '_' (got {value!r})",
+    "owner": "{where} must be a Slack user or user-group ID (U…, W… or S…: a profile's ⋮ menu > Copy member ID),"
+             " not {value!r}",
+    "source": "{where} must be a link starting with https:// or http://, not {value!r}",
 }
 
 
@@ -428,13 +438,15 @@ def _describe(error: Any) -> str:
     loc = error["loc"]
     field = str(loc[0]) if loc else "entry"
     value = error.get("input")
-    return _MESSAGES.get(error["type"], "{where}: {msg}").format(
+    message = _PATTERNS[field] if error["type"] == "string_pattern_mismatch" else _MESSAGES.get(error["type"])
+    return (message or "{where}: {msg}").format(
         field=field,
         where=f"'{field}' item {loc[1] + 1}" if len(loc) > 1 else f"'{field}'",
         hint=_hint(field, ENTRY_KEYS),
         value=value,
         kind=_type_name(value),
         msg=error["msg"],
+        reason=error.get("ctx", {}).get("error", ""),
     )
 
 
@@ -461,6 +473,31 @@ def _hint(word: str, known: Iterable[str]) -> str:
     return f" (allowed: {', '.join(known)})"
 
 
+def _without_repeats(located: list[_Located], warnings: list[Problem]) -> list[_Located]:
+    """Each entry without the phrasings that repeat one before them in it once normalised (they
+    differ in case, spacing or punctuation: real exports are full of them), each named in
+    `warnings`. The matcher could not tell them apart, so nothing is lost."""
+    out = []
+    for item in located:
+        first: dict[str, str] = {}
+        keep = []
+        for i, (phrasing, key) in enumerate(zip(item.entry.phrasings, item.normalized)):
+            if key and key in first:
+                message = f"phrasing {phrasing!r} repeats {first[key]!r} once case and spacing are ignored: dropped"
+                warnings.append(Problem(item.path, item.phrasing_lines[i], message, item.entry.id))
+            else:
+                first.setdefault(key, phrasing)
+                keep.append(i)
+        if len(keep) == len(item.normalized):
+            out.append(item)
+            continue
+        alternates = tuple(item.entry.phrasings[i] for i in keep[1:])  # the question is always first, and kept
+        out.append(dataclasses.replace(item, entry=dataclasses.replace(item.entry, alternates=alternates),
+                                       phrasing_lines=tuple(item.phrasing_lines[i] for i in keep),
+                                       normalized=tuple(item.normalized[i] for i in keep)))
+    return out
+
+
 def _cross_entry_problems(located: list[_Located]) -> Iterator[Problem]:
     """Duplicate ids, and one phrasing claimed twice (the matcher could not choose)."""
     first_id: dict[str, Entry] = {}
@@ -468,7 +505,7 @@ def _cross_entry_problems(located: list[_Located]) -> Iterator[Problem]:
     for item in located:
         entry = item.entry
         if entry.id in first_id:
-            message = f"duplicate id (first defined at {first_id[entry.id].source})"
+            message = f"duplicate id (first defined at {first_id[entry.id].location})"
             yield Problem(item.path, item.line, message, entry.id)
             continue
         first_id[entry.id] = entry
@@ -477,9 +514,7 @@ def _cross_entry_problems(located: list[_Located]) -> Iterator[Problem]:
                 yield Problem(item.path, line, f"phrasing {phrasing!r} has no words to match", entry.id)
             elif key not in owner:
                 owner[key] = entry
-            elif owner[key] is entry:
-                yield Problem(item.path, line, f"phrasing {phrasing!r} is repeated in this entry", entry.id)
             else:
                 other = owner[key]
-                message = f"phrasing {phrasing!r} is also a phrasing of entry '{other.id}' ({other.source})"
+                message = f"phrasing {phrasing!r} is also a phrasing of entry '{other.id}' ({other.location})"
                 yield Problem(item.path, line, message, entry.id)

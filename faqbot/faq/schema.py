@@ -5,17 +5,40 @@ An entry's schema is strict (pydantic), so YAML's `yes`/`123` are never taken fo
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from functools import cached_property
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
+from slugify import slugify
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SLUG_MAX = 64  # ids travel in Slack button values (2,000 characters) and database columns
+# A member (U..., or W... on Enterprise Grid) or a user group (S...): who answers for an entry.
+OWNER_PATTERN = r"^[UWS][A-Z0-9]{2,}$"
+URL_PATTERN = r"^https?://[^\s<>|]+$"  # shown as a Slack link, which <, > and | would break
 
 _Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+_Owner = Annotated[str, StringConstraints(strip_whitespace=True, pattern=OWNER_PATTERN)]
+
+
+def _one_or_many(value: Any) -> Any:
+    """`owner: U123` or `owner: [U123, S456]`."""
+    return [value] if isinstance(value, str) else value
+
+
+def _day(value: Any) -> Any:
+    """A date as YAML writes one (`2026-03-01`), or quoted; a time of day is not wanted."""
+    if isinstance(value, datetime):
+        raise ValueError("must be a date (2026-03-01), without a time")
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a date written 2026-03-01, not {value!r}") from None
+    return value
 
 
 class EntrySchema(BaseModel):
@@ -28,9 +51,23 @@ class EntrySchema(BaseModel):
     alternates: list[_Text] = []
     answer: _Text
     tags: list[_Text] = []
+    owner: Annotated[list[_Owner], BeforeValidator(_one_or_many)] = []
+    source: Annotated[str, StringConstraints(strip_whitespace=True, pattern=URL_PATTERN)] | None = None
+    reviewed: Annotated[date, BeforeValidator(_day)] | None = None
 
 
 ENTRY_KEYS = tuple(EntrySchema.model_fields)
+
+
+def new_id(question: str, taken: Container[str] = ()) -> str:
+    """An entry id made of a question's words ("How do I reset my password?" ->
+    how-do-i-reset-my-password), numbered when `taken` has it already."""
+    base = slugify(question, max_length=SLUG_MAX - 8, word_boundary=True) or "entry"
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}-{number}"
+    return candidate
 TOP_LEVEL_KEYS = ("faqs",)
 
 
@@ -43,7 +80,10 @@ class Entry:
     answer: str
     alternates: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
-    source: str = ""  # "file:line", so admins can find the entry
+    location: str = ""  # "file:line", so admins can find the entry
+    owners: tuple[str, ...] = ()  # Slack user or user-group IDs who answer for it
+    source: str | None = None  # where the answer comes from (a URL), shown under it
+    reviewed: date | None = None  # when an owner last checked it
 
     @property
     def phrasings(self) -> tuple[str, ...]:

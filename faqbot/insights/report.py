@@ -83,6 +83,8 @@ class Stats:
     top_entries: list[tuple[str, int]]  # (entry id, answers), most first
     most_unhelpful: list[tuple[str, int]]  # (entry id, 👎), most first
     days: list[Day] = field(default_factory=list)
+    handoffs: int = 0  # questions handed to a human ("Ask a human")
+    resolved: int = 0  # ... and marked resolved
 
     @property
     def answered(self) -> int:
@@ -116,7 +118,7 @@ def stats(store: Store, since: datetime) -> Stats:
     return Stats(
         since=since, questions=sum(by_method.values()), by_method={m: by_method[m] for m in METHODS},
         helpful=helpful[True], not_helpful=helpful[False], top_entries=usage.top_entries,
-        most_unhelpful=usage.most_unhelpful, days=days,
+        most_unhelpful=usage.most_unhelpful, days=days, handoffs=usage.handoffs, resolved=usage.resolved,
     )
 
 
@@ -148,6 +150,26 @@ def unanswered_groups(store: Store, since: datetime, encoder: Encoder | None, co
         bad = sum(asked[i].id in disliked for i in indices)
         groups.append(Group(len(indices), len(indices) - bad, bad, [t for t, _ in wordings.most_common(EXAMPLES)]))
     return sorted(groups, key=lambda g: (-g.count, g.examples[0]))
+
+
+def close_wordings(store: Store, since: datetime, encoder: Encoder | None, question: str, limit: int = 5,
+                   cosine: float = GROUP_COSINE) -> list[str]:
+    """Wordings of recent unanswered or 👎 questions that ask what `question` (normalised) asks,
+    closest first: alternates for an entry made of it. By the encoder's cosine, else by the
+    fuzzy token-set ratio, as the questions are grouped."""
+    asked = list(dict.fromkeys(q.normalized for q, _ in store.gaps(since, MAX_GROUPED) if q.normalized != question))
+    if not asked or not question:
+        return []
+    if encoder is not None:
+        vectors = _REMEMBERED.encode(encoder, asked)
+        scores = vectors @ encoder.encode([question])[0]
+        bar = cosine
+    else:
+        scores = process.cdist([content_words(question) or question], [content_words(a) or a for a in asked],
+                               scorer=fuzz.token_set_ratio)[0] / 100.0
+        bar = GROUP_FUZZY
+    order = np.argsort(-scores, kind="stable")
+    return [asked[i] for i in order[:limit] if scores[i] >= bar]
 
 
 class RememberedEncodings:

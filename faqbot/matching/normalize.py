@@ -24,6 +24,7 @@ _URL_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:(?://)?", re.IGNORECASE)
 # Apostrophes join ("can't" -> "cant") so typed-without-apostrophe forms match.
 _APOSTROPHES = re.compile(r"['\u2018\u2019\u02bc`]")
 _NON_WORD = re.compile(r"[\W_]+")
+_SPACE_BEFORE_PUNCTUATION = re.compile(r"\s+([?!.,;:)])")  # where a link's label ended: "the wifi ?"
 
 
 def _angle_token(match: re.Match[str]) -> str:
@@ -46,15 +47,25 @@ def _strip_accents(text: str) -> str:
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-def normalize(text: str) -> str:
-    """Return the matchable words of a Slack message or FAQ phrasing."""
+def _without_markup(text: str) -> str:
+    """Mentions, broadcasts, emoji and code blocks gone; links as their labels; entities decoded."""
     text = unicodedata.normalize("NFKC", text)
     text = _FENCED_CODE.sub(" ", text)
     text = _INLINE_CODE.sub(r" \1 ", text)
     text = _ANGLE.sub(_angle_token, text)
     # Entities are decoded only now: a decoded '&lt;' must not start a Slack token.
     text = html.unescape(text)
-    text = _EMOJI.sub(" ", text)
-    text = _strip_accents(text).casefold()
+    return _EMOJI.sub(" ", text)
+
+
+def plain_text(text: str) -> str:
+    """A Slack message as a person would retype it, case and punctuation kept: a question
+    made into an FAQ entry."""
+    return _SPACE_BEFORE_PUNCTUATION.sub(r"\1", " ".join(_without_markup(text).split()))
+
+
+def normalize(text: str) -> str:
+    """Return the matchable words of a Slack message or FAQ phrasing."""
+    text = _strip_accents(_without_markup(text)).casefold()
     text = _APOSTROPHES.sub("", text)
     return " ".join(_NON_WORD.sub(" ", text).split())

@@ -109,7 +109,9 @@ def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, cli
              listener_executor: Executor | None = None) -> tuple[App, Services]:
     """The app and what its listeners use: admins from settings, and a FAQ reloader that
     tells the configured admins by DM when a change is refused (the watcher is started by the caller)."""
-    services = Services(matcher, ResilientStore(store), settings.mode_of, Admins(settings.admins))
+    services = Services(matcher, ResilientStore(store), settings.mode_of, Admins(settings.admins),
+                        capture_file=settings.capture_path, stale_days=settings.stale_days,
+                        escalation_channel=settings.escalation_channel)
     app = create_app(settings, services, mode, client, listener_executor)
     services.reloader = FaqReloader(
         settings.faq_path, lambda: services.matcher, lambda new: setattr(services, "matcher", new),

@@ -17,10 +17,12 @@ from faqbot.faq.schema import Entry
 Block = dict[str, Any]
 
 HELPFUL, NOT_HELPFUL, SHARE = "faq_helpful", "faq_not_helpful", "faq_share"
+ASK_HUMAN, RESOLVED, RESOLVED_TO_FAQ = "faq_ask_human", "faq_handoff_resolved", "faq_handoff_add_to_faq"
+ASKED_TEXT = 300  # characters of the question a button carries, for the person it is handed to
 SUGGESTION_PREFIX = "faq_suggestion_"  # + position: action ids must be unique in a block
 SECTION_LIMIT = 3000  # characters of a section's text
 MESSAGE_BLOCKS = 50  # blocks in one message
-ANSWER_SECTIONS = MESSAGE_BLOCKS - 6  # context, note, buttons and 👎 suggestions (intro + buttons) come after
+ANSWER_SECTIONS = MESSAGE_BLOCKS - 7  # context, note, buttons, 👎 suggestions (intro + buttons), "Ask a human" come after
 BUTTON_LIMIT = 75  # characters of a button's label
 COMMAND = "/faq"
 
@@ -43,6 +45,8 @@ class ButtonValue:
     how: str = ""  # the context line's wording: "semantic match, confidence 83%", "picked by <@U1>", ...
     others: tuple[str, ...] = field(default_factory=tuple)  # entry ids to offer after a 👎
     asker: str = ""  # Slack user ID of who asked: only they may change a public reply
+    where: str = ""  # "channel:ts" of the question's message ("channel:" for /faq), for "Ask a human"
+    text: str = ""  # the question as asked, clipped: what the human it is handed to reads
 
     def dump(self) -> str:
         return json.dumps(asdict(self), separators=(",", ":"))
@@ -51,7 +55,7 @@ class ButtonValue:
     def load(cls, value: str) -> ButtonValue:
         data = json.loads(value)
         return cls(data["question"], data["entry"], data.get("how", ""), tuple(data.get("others", ())),
-                   data.get("asker", ""))
+                   data.get("asker", ""), data.get("where", ""), data.get("text", ""))
 
 
 def clip(text: str, limit: int) -> str:
@@ -70,11 +74,11 @@ def sections(text: str) -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": c}} for c in chunks]
 
 
-def _context(text: str) -> Block:
+def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def _button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button", "action_id": action_id, "value": value,
         "text": {"type": "plain_text", "text": clip(label, BUTTON_LIMIT), "emoji": True},
@@ -95,12 +99,15 @@ def answer(entry: Entry, value: ButtonValue, shareable: bool = False, feedback: 
     the buttons: Share for a private answer, 👍/👎 until feedback is given (then `note`)."""
     buttons = []
     if shareable:
-        buttons.append(_button("Share in channel", SHARE, value.dump(), style="primary"))
+        buttons.append(button("Share in channel", SHARE, value.dump(), style="primary"))
     if feedback:
-        buttons += [_button("👍 Helpful", HELPFUL, value.dump()), _button("👎 Not helpful", NOT_HELPFUL, value.dump())]
-    message = [*answer_sections(entry.answer), _context(f"Answering _{entry.question}_ · {value.how}")]
+        buttons += [button("👍 Helpful", HELPFUL, value.dump()), button("👎 Not helpful", NOT_HELPFUL, value.dump())]
+    about = context(f"Answering _{entry.question}_ · {value.how}")
+    if entry.source:
+        about["elements"].append({"type": "mrkdwn", "text": f"<{entry.source}|Source>"})
+    message = [*answer_sections(entry.answer), about]
     if note:
-        message.append(_context(note))
+        message.append(context(note))
     if buttons:
         message.append({"type": "actions", "block_id": "faq_answer", "elements": buttons})
     return message
@@ -113,7 +120,7 @@ def answer_sections(text: str) -> list[Block]:
     if len(body) <= ANSWER_SECTIONS:
         return body
     note = f"…cut: the answer is longer than one Slack message can show ({len(text):,} characters)."
-    return [*body[: ANSWER_SECTIONS - 1], _context(note)]
+    return [*body[: ANSWER_SECTIONS - 1], context(note)]
 
 
 def slack_limits(text: str) -> str | None:
@@ -134,19 +141,27 @@ def suggestions(asked: ButtonValue, entries: Sequence[Entry], intro: str) -> lis
         blocks.append({
             "type": "actions", "block_id": "faq_suggestions",
             "elements": [
-                _button(e.question, f"{SUGGESTION_PREFIX}{i}", replace(asked, entry=e.id, how="chosen", others=()).dump())
+                button(e.question, f"{SUGGESTION_PREFIX}{i}", replace(asked, entry=e.id, how="chosen", others=()).dump())
                 for i, e in enumerate(entries)
             ],
         })
     return blocks
 
 
-def not_sure(asked: ButtonValue, entries: Sequence[Entry]) -> list[Block]:
-    intro = (
-        "I'm not sure I know that one. Did you mean…?" if entries
-        else f"I don't know that one, sorry. Try `{COMMAND} list` to see what I know."
-    )
-    return suggestions(asked, entries, intro)
+def not_sure(asked: ButtonValue, entries: Sequence[Entry], handoff: bool = False) -> list[Block]:
+    """No confident answer: the closest entries, and (`handoff`) a way to a person."""
+    if entries:
+        intro = "I'm not sure I know that one. Did you mean…?" + (" Or ask a human." if handoff else "")
+    elif handoff:
+        intro = "I don't know that one, sorry. A human may: ask one below."
+    else:
+        intro = f"I don't know that one, sorry. Try `{COMMAND} list` to see what I know."
+    return suggestions(asked, entries, intro) + ([ask_human(asked)] if handoff else [])
+
+
+def ask_human(asked: ButtonValue) -> Block:
+    """"Ask a human": hands the question to the triage channel or its entry's owners."""
+    return {"type": "actions", "block_id": "faq_handoff", "elements": [button("🙋 Ask a human", ASK_HUMAN, asked.dump())]}
 
 
 def help_message() -> list[Block]:
@@ -163,9 +178,9 @@ def entry_list(entries: Sequence[Entry], tag: str | None, tags: Sequence[str]) -
     blocks = sections("\n".join(lines))
     if len(blocks) > MESSAGE_BLOCKS - 1:
         kept = blocks[: MESSAGE_BLOCKS - 2]
-        blocks = [*kept, _context(f"…and {len(entries) - bullets(kept)} more: give a tag to narrow the list.")]
+        blocks = [*kept, context(f"…and {len(entries) - bullets(kept)} more: give a tag to narrow the list.")]
     elif not tag and tags:
-        blocks.append(_context("Tags: " + ", ".join(f"`{t}`" for t in tags) + f" · `{COMMAND} show <id>` shows one"))
+        blocks.append(context("Tags: " + ", ".join(f"`{t}`" for t in tags) + f" · `{COMMAND} show <id>` shows one"))
     return blocks
 
 

@@ -42,32 +42,38 @@ def question_record(match: Match, surface: str, user: str, answered: bool) -> Qu
     )
 
 
-def answer(match: Match, question: Question, shareable: bool = False) -> Reply:
-    """The answer of a confident match, with its feedback buttons."""
+def answer(match: Match, question: Question, shareable: bool = False, where: str = "") -> Reply:
+    """The answer of a confident match, with its feedback buttons (`where` the question was asked:
+    a 👎 then offers "Ask a human")."""
     assert match.entry is not None, "answer() needs a match with an entry"
     value = ButtonValue(
         question.id, match.entry.id,
         blocks.how_matched(match.method, match.confidence if match.method == "semantic" else match.score),
-        others=tuple(s.entry.id for s in match.suggestions), asker=question.user,
+        others=tuple(s.entry.id for s in match.suggestions), asker=question.user, where=where,
+        text=blocks.clip(match.query, blocks.ASKED_TEXT),
     )
     return Reply(plain(match.entry.answer), blocks.answer(match.entry, value, shareable))
 
 
-def not_sure(match: Match, question: Question) -> Reply:
-    """No confident answer: say so, and offer the closest entries; greetings and thanks get a word back."""
+def not_sure(match: Match, question: Question, where: str = "", handoff: bool = False) -> Reply:
+    """No confident answer: say so, and offer the closest entries, and (`handoff`) a human;
+    greetings and thanks get a word back."""
     if not match.normalized:
         return Reply(NO_WORDS, blocks.text_only(NO_WORDS))
     if match.small_talk:
         text = SMALL_TALK[match.small_talk]
         return Reply(text, blocks.text_only(text))
     entries = [s.entry for s in match.suggestions]
-    message = blocks.not_sure(ButtonValue(question.id, "", asker=question.user), entries)
+    asked = ButtonValue(question.id, "", others=tuple(e.id for e in entries), asker=question.user, where=where,
+                        text=blocks.clip(match.query, blocks.ASKED_TEXT))
+    message = blocks.not_sure(asked, entries, handoff)
     return Reply(message[0]["text"]["text"], message)
 
 
-def reply_to(match: Match, question: Question, shareable: bool = False) -> Reply:
-    """Whatever the match supports: the answer, or "not sure" with suggestions."""
-    return answer(match, question, shareable) if match.entry else not_sure(match, question)
+def reply_to(match: Match, question: Question, shareable: bool = False, where: str = "",
+             handoff: bool = False) -> Reply:
+    """Whatever the match supports: the answer, or "not sure" with suggestions (and a human)."""
+    return answer(match, question, shareable, where) if match.entry else not_sure(match, question, where, handoff)
 
 
 def chosen(faq: Faq, value: ButtonValue, shareable: bool) -> Reply | None:

@@ -81,7 +81,10 @@ def _malformed(text: str, content_type: str) -> str | None:
         return _not_an_object(text, "the JSON body")
     if content_type.startswith("application/x-www-form-urlencoded"):
         form = urllib.parse.parse_qs(text, keep_blank_values=True)
-        return _not_an_object(form["payload"][0], "the form's payload") if "payload" in form else None
+        if "payload" not in form:
+            return None
+        problem = _not_an_object(form["payload"][0], "the form's payload")
+        return problem or _unlike_an_interaction(json.loads(form["payload"][0]))
     return f"content type {content_type[:60]!r} is neither JSON nor a form"
 
 
@@ -91,3 +94,21 @@ def _not_an_object(text: str, what: str) -> str | None:
     except ValueError:
         return f"{what} is not JSON"
     return None if isinstance(value, dict) else f"{what} is not a JSON object"
+
+
+def _unlike_an_interaction(payload: dict[str, Any]) -> str | None:
+    """What Bolt reads of an interaction without checking it (a KeyError is its 500): a
+    type; a view's type for submissions; each action's id for clicks."""
+    kind = payload.get("type")
+    if not isinstance(kind, str):
+        return "the interaction has no type"
+    if kind in ("view_submission", "view_closed"):
+        view = payload.get("view")
+        if not isinstance(view, dict) or not isinstance(view.get("type"), str):
+            return f"the {kind} has no view of a type"
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not all(isinstance(a, dict) and isinstance(a.get("action_id"), str)
+                                                    for a in actions):
+            return "the block_actions' actions are not a list of actions with ids"
+    return None

@@ -21,6 +21,7 @@ from faqbot.config import Settings
 from faqbot.matching.decision import Calibration
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import SlackSetupError, assemble, connection_mode
+from faqbot.slack.owner_digest import OwnerDigests
 from faqbot.slack.request_guard import MAX_BODY_BYTES, guard
 from faqbot.store.interface import Store
 
@@ -62,6 +63,7 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
     threading.Thread(target=_retention_loop, args=(store, settings.retention_days), daemon=True).start()
     app, services = assemble(settings, matcher, store, mode, listener_executor=listeners)
+    OwnerDigests(app.client, services, settings.stale_days).start()
     gc.freeze()  # the FAQ, model and indexes live as long as the process: out of the cycle collector's way
     if settings.watch_faq and services.reloader:
         services.reloader.start()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from slack_bolt import BoltContext
 
@@ -19,13 +20,30 @@ CONTEXT_KEY = "faqbot"
 @dataclass
 class Services:
     """The matcher (swapped whole when the FAQ is reloaded), the store, channel modes, who the
-    admins are, and the reloader behind `/faq reload` (None when the FAQ is fixed)."""
+    admins are, the reloader behind `/faq reload` (None when the FAQ is fixed), the file
+    approved new entries are written to, when an entry counts as stale, and where questions go
+    that need a human."""
 
     matcher: Matcher
     store: Store
     channel_mode: Callable[[str], ChannelMode]
     admins: Admins = field(default_factory=Admins)
     reloader: FaqReloader | None = None
+    capture_file: Path = Path("faq_data/from-slack.yaml")
+    stale_days: int = 180  # entries not reviewed for longer are listed to admins
+    escalation_channel: str | None = None  # where "Ask a human" posts questions
+
+    def owners_of(self, entry_ids: Sequence[str]) -> tuple[str, tuple[str, ...]]:
+        """The first of these entries that has owners, and its owners ("", () when none has)."""
+        for entry_id in entry_ids:
+            entry = self.matcher.faq.by_id.get(entry_id)
+            if entry is not None and entry.owners:
+                return entry.id, entry.owners
+        return "", ()
+
+    def can_hand_off(self, entry_ids: Sequence[str]) -> bool:
+        """Whether "Ask a human" has someone to go to: the triage channel, or an entry's owners."""
+        return bool(self.escalation_channel) or bool(self.owners_of(entry_ids)[1])
 
     def __deepcopy__(self, memo: dict[int, object]) -> Services:
         """Shared, never copied: Bolt deep-copies the context it hands to lazy listeners, and

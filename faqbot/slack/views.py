@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from faqbot.faq.schema import Faq
+from faqbot.insights.freshness import Stale
 from faqbot.insights.report import Group, Stats, percent
 from faqbot.slack.blocks import COMMAND, HELP, Block, bullets, clip, sections
 
 HOME_BLOCKS = 100  # blocks in a Home tab view
 GROUPS_SHOWN = 10
+STALE_SHOWN = 10
 UNTAGGED = "other"
 
 
@@ -28,6 +30,7 @@ def stats_blocks(stats: Stats, faq: Faq, period: str) -> list[Block]:
         f"• {stats.questions} questions, {stats.answered} answered ({percent(stats.answer_rate)}):"
         f" semantic {m['semantic']}, fuzzy {m['fuzzy']}; not answered {m['none']}",
         f"• 👍 {stats.helpful} / 👎 {stats.not_helpful}: {percent(stats.helpful_rate)} helpful",
+        f"• 🙋 handed to a human: {stats.handoffs} ({stats.resolved} resolved)",
     ]
     blocks = sections("\n".join(lines))
     if stats.top_entries:
@@ -49,6 +52,21 @@ def unanswered_blocks(groups: Sequence[Group], period: str) -> list[Block]:
         lines.append(f"{i}. *{g.count}×* ({g.unanswered} unanswered, {g.not_helpful} 👎) {examples}")
     if len(groups) > len(shown):
         lines.append(f"…and {len(groups) - len(shown)} smaller groups (`faqbot report` lists them all)")
+    return sections("\n".join(lines))
+
+
+def stale_blocks(stale: Sequence[Stale], days: int) -> list[Block]:
+    """Entries not reviewed for `days` (or never), oldest first, with their owners."""
+    if not stale:
+        return sections(f"Every entry was reviewed in the last {days} days.")
+    lines = [f"*Entries to review*: {len(stale)} not reviewed for {days} days (set `reviewed:` once checked;"
+             " owners hear of theirs every Monday)"]
+    for item in stale[:STALE_SHOWN]:
+        when = "never reviewed" if item.days is None else f"{item.days} days ago"
+        owners = " ".join(f"<@{o}>" if o[0] in "UW" else f"<!subteam^{o}>" for o in item.entry.owners) or "no owner"
+        lines.append(f"• {clip(item.entry.question, 100)} `{item.entry.id}`: {when}, {owners}")
+    if len(stale) > STALE_SHOWN:
+        lines.append(f"…and {len(stale) - STALE_SHOWN} more")
     return sections("\n".join(lines))
 
 

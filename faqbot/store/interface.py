@@ -65,6 +65,45 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Handoff:
+    """A question handed to a human ("Ask a human"), and whether someone resolved it."""
+
+    question_id: str
+    user: str  # who asked for a human
+    target: str  # the triage channel, or the owners asked, as Slack IDs
+    id: str = field(default_factory=_new_id)
+    at: datetime = field(default_factory=_now)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A change to the FAQ that someone proposed and an admin reviews: a new entry, or new
+    alternates of an existing one. Unlike the records above it names people (Slack IDs):
+    the admin sees who proposed it, and the proposer hears how it went."""
+
+    kind: str  # "entry" (new) or "alternates" (of the existing entry `entry_id`)
+    entry_id: str
+    answer: str  # "" for alternates
+    question: str = ""  # "" for alternates
+    alternates: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    proposer: str = ""  # Slack user ID; "" when `faqbot suggest` proposed it
+    origin: str = "slack"  # "slack" (Add to FAQ), "suggest" (learnt from use)
+    link: str = ""  # the message it was made from
+    status: str = "pending"  # see PENDING and the others below
+    reviewer: str = ""  # who decided
+    note: str = ""  # why it was rejected, or why writing it failed
+    id: str = field(default_factory=_new_id)
+    at: datetime = field(default_factory=_now)
+    decided_at: datetime | None = None
+
+
+# A proposal's life: pending -> approving (being written) -> approved (in the YAML), or to_apply
+# (approved where the FAQ is read-only: `faqbot proposals --apply` writes it), or rejected.
+PENDING, APPROVING, APPROVED, TO_APPLY, REJECTED = "pending", "approving", "approved", "to_apply", "rejected"
+
+
+@dataclass(frozen=True)
 class Usage:
     """Counts over a period, computed by the database (a year of records is never loaded)."""
 
@@ -72,6 +111,8 @@ class Usage:
     feedback_by_day: list[tuple[date, bool, int]]  # (UTC day, helpful, clicks)
     top_entries: list[tuple[str, int]]  # (entry id, answers), most first, then by id
     most_unhelpful: list[tuple[str, int]]  # (entry id, 👎), most first, then by id
+    handoffs: int = 0  # questions handed to a human
+    resolved: int = 0  # ... of which someone marked resolved
 
 
 class Store(Protocol):
@@ -83,8 +124,15 @@ class Store(Protocol):
 
     def record_choice(self, choice: Choice) -> None: ...
 
-    def claim(self, key: str) -> bool:
-        """True for the first caller with this key (within a TTL), False for every later one."""
+    def record_handoff(self, handoff: Handoff) -> None: ...
+
+    def resolve_handoff(self, handoff_id: str, user: str) -> bool:
+        """Mark a hand-off resolved by `user`: True for the first, False after (or if unknown)."""
+        ...
+
+    def claim(self, key: str, ttl_s: float | None = None) -> bool:
+        """True for the first caller with this key (within a TTL: `ttl_s`, or the store's), False
+        for every later one."""
         ...
 
     def questions(self, since: datetime) -> list[Question]: ...
@@ -102,7 +150,22 @@ class Store(Protocol):
         ...
 
     def delete_before(self, cutoff: datetime) -> int:
-        """Retention: forget records older than `cutoff`; returns how many went."""
+        """Retention: forget records (and decided proposals) older than `cutoff`; returns how many went."""
+        ...
+
+    def add_proposal(self, proposal: Proposal) -> None: ...
+
+    def proposal(self, proposal_id: str) -> Proposal | None: ...
+
+    def proposals(self, statuses: tuple[str, ...], limit: int) -> list[Proposal]:
+        """The newest `limit` proposals in these statuses, oldest first."""
+        ...
+
+    def move_proposal(self, proposal_id: str, before: tuple[str, ...], after: str, reviewer: str = "",
+                      note: str = "", changes: Proposal | None = None, retake_stale: bool = False) -> bool:
+        """Set a proposal's status to `after` if it is in one of `before` now (its content to
+        `changes`' when given): True for exactly one of several concurrent callers.
+        `retake_stale`: also if it has been "approving" so long that the approval died."""
         ...
 
 
@@ -129,9 +192,19 @@ class ResilientStore:
     def record_choice(self, choice: Choice) -> None:
         self._write("a choice", lambda: self.inner.record_choice(choice))
 
-    def claim(self, key: str) -> bool:
+    def record_handoff(self, handoff: Handoff) -> None:
+        self._write("a hand-off", lambda: self.inner.record_handoff(handoff))
+
+    def resolve_handoff(self, handoff_id: str, user: str) -> bool:
         try:
-            return self.inner.claim(key)
+            return self.inner.resolve_handoff(handoff_id, user)
+        except Exception:
+            log.exception("cannot record hand-off %s as resolved; shown as resolved anyway", handoff_id)
+            return True
+
+    def claim(self, key: str, ttl_s: float | None = None) -> bool:
+        try:
+            return self.inner.claim(key, ttl_s)
         except Exception:
             log.exception("cannot check %s in the store; handling it as new", key)
             return True
@@ -153,3 +226,16 @@ class ResilientStore:
 
     def delete_before(self, cutoff: datetime) -> int:
         return self.inner.delete_before(cutoff)
+
+    def add_proposal(self, proposal: Proposal) -> None:
+        self.inner.add_proposal(proposal)  # the proposer is told whether it was kept: it must not vanish
+
+    def proposal(self, proposal_id: str) -> Proposal | None:
+        return self.inner.proposal(proposal_id)
+
+    def proposals(self, statuses: tuple[str, ...], limit: int) -> list[Proposal]:
+        return self.inner.proposals(statuses, limit)
+
+    def move_proposal(self, proposal_id: str, before: tuple[str, ...], after: str, reviewer: str = "",
+                      note: str = "", changes: Proposal | None = None, retake_stale: bool = False) -> bool:
+        return self.inner.move_proposal(proposal_id, before, after, reviewer, note, changes, retake_stale)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -16,15 +17,20 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, Connection, Engine, case, create_engine, delete, event, exists, func, literal_column, select, text
+from sqlalchemy import (
+    Column, Connection, Engine, and_, case, create_engine, delete, event, exists, func, literal_column, or_, select, text, update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 
 from faqbot.store import tables
-from faqbot.store.interface import CLAIM_TTL_S, Choice, Feedback, Question, Usage
+from faqbot.store.interface import (
+    APPROVING, CLAIM_TTL_S, PENDING, Choice, Feedback, Handoff, Proposal, Question, Usage,
+)
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+APPROVAL_TIMEOUT = timedelta(minutes=10)  # an approval still "approving" after this died mid-way: retaken
 MIGRATION_LOCK = 7_240_001  # pg_advisory_lock key: one migrating process at a time
 DEFAULT_USER_KEY = "faqbot-user-hash"  # set FAQBOT_USER_HASH_KEY to make hashes unguessable
 
@@ -121,6 +127,22 @@ def _question(row: Any) -> Question:
                     answered=row["answered"], id=row["id"], at=_utc(row["at"]))
 
 
+def _proposal(row: Any) -> Proposal:
+    return Proposal(
+        kind=row["kind"], entry_id=row["entry_id"], answer=row["answer"], question=row["question"],
+        alternates=tuple(json.loads(row["alternates"])), tags=tuple(json.loads(row["tags"])), proposer=row["proposer"],
+        origin=row["origin"], link=row["link"], status=row["status"], reviewer=row["reviewer"], note=row["note"],
+        id=row["id"], at=_utc(row["at"]), decided_at=_utc(row["decided_at"]) if row["decided_at"] else None,
+    )
+
+
+def _content(proposal: Proposal) -> dict[str, Any]:
+    """The columns a review may edit."""
+    return {"kind": proposal.kind, "entry_id": proposal.entry_id, "question": proposal.question,
+            "alternates": json.dumps(list(proposal.alternates)), "answer": proposal.answer,
+            "tags": json.dumps(list(proposal.tags))}
+
+
 def _date(value: date | str) -> date:
     """SQLite's date() gives text, PostgreSQL's a date."""
     return value if isinstance(value, date) else date.fromisoformat(value)
@@ -171,12 +193,26 @@ class SqlStore:
                 "user_hash": self.hash_user(choice.user),
             })
 
-    def claim(self, key: str) -> bool:
+    def record_handoff(self, handoff: Handoff) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(tables.handoffs.insert(), {
+                "id": handoff.id, "at": _utc(handoff.at), "question_id": handoff.question_id,
+                "user_hash": self.hash_user(handoff.user), "target": handoff.target[:200],
+            })
+
+    def resolve_handoff(self, handoff_id: str, user: str) -> bool:
+        h = tables.handoffs.c
+        with self.engine.begin() as connection:
+            return connection.execute(update(tables.handoffs).where(h.id == handoff_id, h.resolved_at.is_(None)).values(
+                resolved_at=datetime.now(UTC), resolver_hash=self.hash_user(user))).rowcount == 1
+
+    def claim(self, key: str, ttl_s: float | None = None) -> bool:
         """Insert the key, or take it over once expired; the database decides who was first."""
         now = datetime.now(UTC)
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         hashed = hashlib.sha256(key.encode()).hexdigest()  # keys name channels and messages
-        statement = dialect.insert(tables.claims).values(key=hashed, expires_at=now + self._claim_ttl)
+        ttl = self._claim_ttl if ttl_s is None else timedelta(seconds=ttl_s)
+        statement = dialect.insert(tables.claims).values(key=hashed, expires_at=now + ttl)
         statement = statement.on_conflict_do_update(
             index_elements=["key"], set_={"expires_at": statement.excluded.expires_at},
             where=tables.claims.c.expires_at < now,
@@ -230,8 +266,11 @@ class SqlStore:
             unhelpful = connection.execute(
                 select(f.entry_id, n).where(f.at >= _utc(since), ~f.helpful)
                 .group_by(f.entry_id).order_by(n.desc(), f.entry_id).limit(top)).all()
+            h = tables.handoffs.c
+            handoffs, resolved = connection.execute(
+                select(func.count(), func.count(h.resolved_at)).where(h.at >= _utc(since))).one()
         return Usage([(_date(d), m, c) for d, m, c in by_day], [(_date(d), bool(h), c) for d, h, c in feedback_by_day],
-                     [(e, c) for e, c in top_entries], [(e, c) for e, c in unhelpful])
+                     [(e, c) for e, c in top_entries], [(e, c) for e, c in unhelpful], handoffs, resolved)
 
     def _unindexed(self, column: Column) -> Any:
         """`column`, kept from steering SQLite to its own index: grouping by entry id, SQLite
@@ -248,10 +287,49 @@ class SqlStore:
         return func.date(column)  # SQLite keeps timestamps in UTC already
 
     def delete_before(self, cutoff: datetime) -> int:
-        """Retention: remove records older than `cutoff` and expired claims; returns rows removed."""
+        """Retention: remove records older than `cutoff`, proposals decided before it, and
+        expired claims; returns rows removed. Pending proposals wait however long it takes."""
         removed = 0
+        p = tables.proposals.c
         with self.engine.begin() as connection:
-            for table in (tables.questions, tables.feedback, tables.choices):
+            for table in (tables.questions, tables.feedback, tables.choices, tables.handoffs):
                 removed += connection.execute(delete(table).where(table.c.at < _utc(cutoff))).rowcount
+            removed += connection.execute(delete(tables.proposals).where(p.decided_at < _utc(cutoff),
+                                                                         p.status != PENDING)).rowcount
             connection.execute(delete(tables.claims).where(tables.claims.c.expires_at < datetime.now(UTC)))
         return removed
+
+    def add_proposal(self, proposal: Proposal) -> None:
+        row = {**_content(proposal), "id": proposal.id, "at": _utc(proposal.at), "proposer": proposal.proposer,
+               "origin": proposal.origin, "link": proposal.link, "status": proposal.status,
+               "reviewer": proposal.reviewer, "note": proposal.note,
+               "decided_at": _utc(proposal.decided_at) if proposal.decided_at else None}
+        with self.engine.begin() as connection:
+            connection.execute(tables.proposals.insert(), row)
+
+    def proposal(self, proposal_id: str) -> Proposal | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(select(tables.proposals).where(tables.proposals.c.id == proposal_id)).mappings().first()
+        return _proposal(row) if row else None
+
+    def proposals(self, statuses: tuple[str, ...], limit: int) -> list[Proposal]:
+        p = tables.proposals.c
+        newest = select(tables.proposals).where(p.status.in_(statuses)).order_by(p.at.desc(), p.id.desc()).limit(limit)
+        with self.engine.connect() as connection:
+            return [_proposal(r) for r in reversed(connection.execute(newest).mappings().all())]
+
+    def move_proposal(self, proposal_id: str, before: tuple[str, ...], after: str, reviewer: str = "",
+                      note: str = "", changes: Proposal | None = None, retake_stale: bool = False) -> bool:
+        """One UPDATE guarded by the status, so the database picks the one caller that moves it.
+        `retake_stale`: an approval that has been writing for over `APPROVAL_TIMEOUT` died on
+        the way (a restart), and counts as in `before` too."""
+        p = tables.proposals.c
+        now = datetime.now(UTC)
+        allowed = p.status.in_(before)
+        if retake_stale:
+            allowed = or_(allowed, and_(p.status == APPROVING, p.decided_at < now - APPROVAL_TIMEOUT))
+        values = {"status": after, "reviewer": reviewer, "note": note, "decided_at": now,
+                  **(_content(changes) if changes is not None else {})}
+        with self.engine.begin() as connection:
+            return connection.execute(update(tables.proposals).where(p.id == proposal_id, allowed)
+                                      .values(**values)).rowcount == 1

@@ -44,3 +44,35 @@ claims = Table(
     Column("key", String(200), primary_key=True),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
 )
+
+# Added in migration 0005: questions handed to a human, and whether that was resolved.
+handoffs = Table(
+    "handoffs", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("question_id", String(32), nullable=False),
+    Column("user_hash", String(64), nullable=False),
+    Column("target", String(200), nullable=False),
+    Column("resolved_at", DateTime(timezone=True)),
+    Column("resolver_hash", String(64)),
+)
+
+# Added in migration 0005: FAQ changes proposed in Slack (or learnt by `faqbot suggest`), for review.
+proposals = Table(
+    "proposals", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("entry_id", String(200), nullable=False),
+    Column("question", Text, nullable=False),
+    Column("alternates", Text, nullable=False),  # JSON list
+    Column("answer", Text, nullable=False),
+    Column("tags", Text, nullable=False),  # JSON list
+    Column("proposer", String(32), nullable=False),
+    Column("origin", String(16), nullable=False),
+    Column("link", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("reviewer", String(32), nullable=False),
+    Column("note", Text, nullable=False),
+    Column("decided_at", DateTime(timezone=True)),
+)

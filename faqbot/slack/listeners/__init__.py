@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from faqbot.slack.listeners import actions, commands, events
+from faqbot.slack.listeners import actions, commands, escalation, events, shortcuts, submissions
 
 
 def register(app: App) -> None:
     commands.register(app)
+    shortcuts.register(app)
     actions.register(app)
+    escalation.register(app)
+    submissions.register(app)
     events.register(app)  # last: its message listener is the catch-all

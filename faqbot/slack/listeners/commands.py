@@ -49,7 +49,8 @@ def _question(text: str, services: Services, command: Command) -> replies.Reply:
     match = services.matcher.match(text, "direct")
     question = replies.question_record(match, "command", command["user_id"], answered=match.entry is not None)
     services.store.record_question(question)
-    return replies.reply_to(match, question, shareable=True)
+    handoff = services.can_hand_off([s.entry.id for s in match.suggestions])
+    return replies.reply_to(match, question, shareable=True, where=f"{command.get('channel_id', '')}:", handoff=handoff)
 
 
 def _help(args: list[str], services: Services, command: Command) -> replies.Reply:

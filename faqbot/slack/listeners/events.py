@@ -11,11 +11,11 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from faqbot.insights.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.matching.channel_gate import looks_like_question
-from faqbot.slack import replies, views
+from faqbot.slack import home, replies
 from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.replies import Reply
+from faqbot.matching.matcher import Match
 from faqbot.slack.services import Services, services_of
 from faqbot.store.interface import Question
 
@@ -44,18 +44,10 @@ def handle_message(event: Event, context: BoltContext, client: WebClient) -> Non
 
 
 def handle_app_home_opened(event: Event, context: BoltContext, client: WebClient) -> None:
-    """The Home tab: how to ask and the topics; for admins, last week's stats and gaps first."""
+    """The Home tab: how to ask and the topics; for admins, proposals, last week's stats and gaps first."""
     if event.get("tab") != "home":
         return
-    services = services_of(context)
-    faq = services.matcher.faq
-    admin_sections = []
-    if services.admins.is_admin(client, event["user"]):
-        start = since(DEFAULT_PERIOD)
-        groups = unanswered_groups(services.store, start, services.matcher.encoder)
-        admin_sections = [*views.stats_blocks(stats(services.store, start), faq, DEFAULT_PERIOD),
-                          *views.unanswered_blocks(groups, DEFAULT_PERIOD)]
-    client.views_publish(user_id=event["user"], view=views.home_view(faq, admin_sections))
+    home.publish(client, services_of(context), event["user"])
 
 
 def _first_sight(event: Event, context: BoltContext) -> bool:
@@ -77,7 +69,17 @@ def _reply_always(event: Event, surface: str, services: Services, client: WebCli
     match = services.matcher.match(event.get("text") or "", "direct")
     question = replies.question_record(match, surface, event["user"], answered=match.entry is not None)
     thread_ts = (event.get("thread_ts") or event["ts"]) if in_thread else None
-    _post(services, client, question, replies.reply_to(match, question), event, thread_ts)
+    reply = replies.reply_to(match, question, where=_where(event), handoff=_can_hand_off(services, match))
+    _post(services, client, question, reply, event, thread_ts)
+
+
+def _where(event: Event) -> str:
+    """Where a question was asked, for "Ask a human": its channel and the thread it is (or starts)."""
+    return f"{event['channel']}:{event.get('thread_ts') or event['ts']}"
+
+
+def _can_hand_off(services: Services, match: Match) -> bool:
+    return services.can_hand_off([s.entry.id for s in match.suggestions])
 
 
 def _reply_in_channel(event: Event, services: Services, client: WebClient) -> None:
@@ -87,12 +89,12 @@ def _reply_in_channel(event: Event, services: Services, client: WebClient) -> No
     thread_ts = event.get("thread_ts") or event["ts"]
     if match.entry is not None and mode != "silent":
         question = replies.question_record(match, "channel", event["user"], answered=True)
-        _post(services, client, question, replies.answer(match, question), event, thread_ts)
+        _post(services, client, question, replies.answer(match, question, where=_where(event)), event, thread_ts)
         return
     question = replies.question_record(match, "channel", event["user"], answered=False)
     services.store.record_question(question)
     if mode == "suggest" and match.suggestions:  # (suggest is not silent: so there was no answer)
-        reply = replies.not_sure(match, question)
+        reply = replies.not_sure(match, question, _where(event), _can_hand_off(services, match))
         client.chat_postEphemeral(
             channel=event["channel"], user=event["user"], thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
         )
