@@ -2,7 +2,6 @@
 reported with file and line), removed files are followed, and the watcher notices edits,
 release swaps, ConfigMap updates and a new calibration, and survives whatever goes wrong."""
 
-import os
 import threading
 import time
 from collections.abc import Callable

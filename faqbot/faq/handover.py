@@ -39,8 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
-
 from faqbot.faq.schema import FaqError
 from faqbot.matching.alignment import previous_rows, runs
 from faqbot.matching.matcher import Matcher
