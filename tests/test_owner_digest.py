@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from faqbot.faq.loading import load_faq
-from faqbot.insights.freshness import stale_entries
+from faqbot.faq.schema import Entry
+from faqbot.insights.freshness import Stale, stale_entries
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import web_client
 from faqbot.slack.owner_digest import OwnerDigests, due
 from faqbot.slack.services import Services
+from faqbot.slack.views import stale_blocks
 from faqbot.store.interface import Feedback, ResilientStore
 from faqbot.store.sql import SqlStore
 from tests.conftest import write
@@ -124,3 +126,9 @@ def test_admins_see_stale_entries_in_the_home_tab(bot: Bot) -> None:
     assert "`pto`: never reviewed, <@U0HR>" in shown and "<!subteam^S0IT>" in shown
     bot.event({"type": "app_home_opened", "user": "U0SOMEONE", "tab": "home"})
     assert "Entries to review" not in texts(view_of(bot.fake.wait_for("views.publish", 2)[1])["blocks"])
+
+
+def test_a_faq_that_dates_no_entry_gets_a_hint_not_a_list_of_everything() -> None:
+    undated = [Stale(Entry(id=f"e{i}", question=f"Q{i}?", answer="a"), None) for i in range(3)]
+    assert "no entry has a `reviewed:` date yet" in texts(stale_blocks(undated, 180, 3))
+    assert "3 not reviewed for 180 days" in texts(stale_blocks(undated, 180, 4))

@@ -33,5 +33,5 @@ def publish(client: WebClient, services: Services, user: str, notice: str | None
                           *views.stats_blocks(stats(services.store, start), faq, DEFAULT_PERIOD),
                           *views.unanswered_blocks(groups, DEFAULT_PERIOD),
                           *views.stale_blocks(stale_entries(faq, datetime.now(UTC).date(), services.stale_days),
-                                              services.stale_days)]
+                                              services.stale_days, len(faq))]
     client.views_publish(user_id=user, view=views.home_view(faq, admin_sections))

@@ -55,10 +55,14 @@ def unanswered_blocks(groups: Sequence[Group], period: str) -> list[Block]:
     return sections("\n".join(lines))
 
 
-def stale_blocks(stale: Sequence[Stale], days: int) -> list[Block]:
-    """Entries not reviewed for `days` (or never), oldest first, with their owners."""
+def stale_blocks(stale: Sequence[Stale], days: int, entries: int) -> list[Block]:
+    """Entries not reviewed for `days` (or never), oldest first, with their owners; an FAQ
+    that dates no entry at all gets how to start instead of a list of all of them."""
     if not stale:
         return sections(f"Every entry was reviewed in the last {days} days.")
+    if len(stale) == entries and all(s.days is None for s in stale):
+        return sections(f"*Entries to review*: no entry has a `reviewed:` date yet. Give an entry one (and an"
+                        f" `owner:`) when it is checked; those not reviewed for {days} days are listed here.")
     lines = [f"*Entries to review*: {len(stale)} not reviewed for {days} days (set `reviewed:` once checked;"
              " owners hear of theirs every Monday)"]
     for item in stale[:STALE_SHOWN]:
