@@ -101,14 +101,11 @@ def test_a_failure_costs_one_check_never_the_loop(fake: FakeSlack, faq_path: Pat
                 raise OSError("database unreachable")
             return super().usage(*args, **kwargs)
 
-        def claim(self, key: str, ttl_s: float | None = None) -> bool:
-            return True  # the claim is the store's concern; here, every check may send
-
     flaky = FlakyStore(store.engine)
     digests = OwnerDigests(web_client(TOKEN, fake.api_url), services(faq_path, flaky), 180,
                            clock=lambda: WEDNESDAY, every_s=0.05).start()
     try:
-        fake.wait_for("chat.postMessage", 3, timeout=5)  # after the failed check, the next one sends
+        fake.wait_for("chat.postMessage", 3, timeout=5)  # the failed check gave the week back: the next one sends
     finally:
         digests.stop()
     assert flaky.failures == 0

@@ -126,3 +126,17 @@ def test_nobody_to_ask_means_no_button(fake: FakeSlack, tmp_path: Path) -> None:
     bot.event(UNKNOWN)
     [reply] = fake.wait_for("chat.postMessage")
     assert blocks.ASK_HUMAN not in [b["action_id"] for b in buttons(blocks_of(reply))]
+
+
+def test_a_triage_channel_that_refuses_the_post_is_said_and_the_click_can_be_tried_again(bot: Bot) -> None:
+    bot.event(UNKNOWN)
+    [reply] = bot.fake.wait_for("chat.postMessage")
+    [ask] = [b for b in buttons(blocks_of(reply)) if b["action_id"] == blocks.ASK_HUMAN]
+    bot.fake.fail("chat.postMessage", 404, body={"ok": False, "error": "channel_not_found"})
+    click(bot, ask)
+    bot.executor.wait_idle()
+    assert "could not reach anyone" in bot.fake.of("response/click")[-1].body["text"]
+    assert posted_to(bot.fake, TRIAGE) == []
+    click(bot, ask)  # the bot was invited meanwhile
+    bot.executor.wait_idle()
+    assert len(posted_to(bot.fake, TRIAGE)) == 1

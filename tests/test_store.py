@@ -81,6 +81,9 @@ def test_claims_are_first_come_until_they_expire(database_url: str) -> None:
     assert store.claim("event:Ev2") is True
     expiring = SqlStore(store.engine, claim_ttl_s=-1)  # claims already expired when taken
     assert expiring.claim("message:C1:1") is True and expiring.claim("message:C1:1") is True
+    assert store.claim("digest:W48", ttl_s=8 * 86400) is True and store.claim("digest:W48") is False
+    store.release("digest:W48")  # the work failed: the next caller takes it
+    assert store.claim("digest:W48") is True and store.claim("digest:W48") is False
 
 
 def test_migrations_from_empty_reach_exactly_the_declared_schema(database_url: str) -> None:

@@ -109,7 +109,11 @@ class OwnerDigests:
         key = due(now)
         if key is None or not self.services.store.claim(key, CLAIM_S):
             return None
-        return send(self.client, self.services, self.stale_days, now.date())
+        try:
+            return send(self.client, self.services, self.stale_days, now.date())
+        except Exception:
+            self.services.store.release(key)  # the next check, in any process, sends it
+            raise
 
     def _run(self) -> None:
         while not self._stop.is_set():

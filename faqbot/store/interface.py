@@ -135,6 +135,10 @@ class Store(Protocol):
         for every later one."""
         ...
 
+    def release(self, key: str) -> None:
+        """Give a claim back: the work it guarded failed, and may be tried again at once."""
+        ...
+
     def questions(self, since: datetime) -> list[Question]: ...
 
     def feedback(self, since: datetime) -> list[Feedback]: ...
@@ -208,6 +212,9 @@ class ResilientStore:
         except Exception:
             log.exception("cannot check %s in the store; handling it as new", key)
             return True
+
+    def release(self, key: str) -> None:
+        self._write(f"the release of {key}", lambda: self.inner.release(key))
 
     def questions(self, since: datetime) -> list[Question]:
         return self.inner.questions(since)

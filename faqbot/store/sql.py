@@ -220,6 +220,11 @@ class SqlStore:
         with self.engine.begin() as connection:  # a row comes back only if inserted or taken over
             return connection.execute(statement.returning(tables.claims.c.key)).first() is not None
 
+    def release(self, key: str) -> None:
+        hashed = hashlib.sha256(key.encode()).hexdigest()
+        with self.engine.begin() as connection:
+            connection.execute(delete(tables.claims).where(tables.claims.c.key == hashed))
+
     def questions(self, since: datetime) -> list[Question]:
         q = tables.questions.c
         with self.engine.connect() as connection:

@@ -52,9 +52,10 @@ def handle_ask_human(body: Body, action: dict[str, Any], respond: Respond, clien
             client.chat_postMessage(channel=target, unfurl_links=False, **post)
     except SlackApiError as exc:  # the bot is not in the triage channel, the channel is archived, ...
         logger.error("handing question %s to %s failed: %s", value.question, channel or people, exc.response.get("error"))
+        services.store.release(f"handoff:{value.question}")  # a later click tries again
         replies.send(respond, logger, response_type="ephemeral", replace_original=False,
                      text="Sorry, I could not reach anyone just now (an admin can see why in the log). Please try"
-                          " again in an hour, or ask in the help channel yourself.")
+                          " again later, or ask in the help channel yourself.")
         return
     asked = f"<#{channel}>" if channel else " ".join(f"<@{p}>" for p in people) or "the entry's owners"
     services.store.record_handoff(handoff)
