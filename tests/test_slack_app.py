@@ -24,6 +24,7 @@ from faqbot.logs import configure_logging
 from faqbot.matching.decision import Calibration
 from faqbot.matching.matcher import Matcher
 from faqbot.slack import blocks
+from faqbot.slack.listeners.functions import ANSWER_FROM_FAQ
 from faqbot.slack.proposal_views import ADD_TO_FAQ
 from faqbot.slack.app import assemble, web_client
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
@@ -613,7 +614,8 @@ def test_a_click_on_an_entry_that_left_the_faq_is_handled(bot: Bot, tmp_path: Pa
 MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 # What each subscribed event needs (api.slack.com/events), plus replying and the slash command.
 EVENT_SCOPES = {"app_home_opened": None, "app_mention": "app_mentions:read", "message.channels": "channels:history",
-                "message.groups": "groups:history", "message.im": "im:history", "message.mpim": "mpim:history"}
+                "message.groups": "groups:history", "message.im": "im:history", "message.mpim": "mpim:history",
+                "function_executed": None}
 
 
 def manifest() -> dict[str, Any]:
@@ -631,6 +633,11 @@ def test_manifest_asks_for_exactly_the_scopes_its_events_and_replies_need() -> N
     assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted(needed)
     assert [c["command"] for c in data["features"]["slash_commands"]] == [blocks.COMMAND]
     assert [(s["callback_id"], s["type"]) for s in data["features"]["shortcuts"]] == [(ADD_TO_FAQ, "message")]
+    step = data["functions"][ANSWER_FROM_FAQ]  # the Workflow Builder step, which needs an org-ready app
+    assert list(step["input_parameters"]["properties"]) == ["question"]
+    assert sorted(step["output_parameters"]["properties"]) == ["answer", "answered", "confidence", "entry_id"]
+    assert list(data["functions"]) == [ANSWER_FROM_FAQ] and data["settings"]["function_runtime"] == "remote"
+    assert data["settings"]["org_deploy_enabled"] is True
     assert data["settings"]["interactivity"]["is_enabled"] is True
     assert data["features"]["app_home"]["messages_tab_enabled"] is True  # people can DM it
     assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is False
@@ -646,6 +653,8 @@ def test_every_subscribed_event_has_a_listener(bot: Bot, subscription: str) -> N
              "tab": "home"}
     if channel_type:
         event["channel_type"] = {"channels": "channel", "groups": "group"}.get(channel_type, channel_type)
+    if event_type == "function_executed":
+        event.update(function={"callback_id": ANSWER_FROM_FAQ}, inputs={"question": "vpn"}, function_execution_id="Fx1")
     assert bot.event(event)[0] == 200
 
 
@@ -832,3 +841,33 @@ def test_a_broken_database_costs_records_not_replies(bot: Bot, caplog: pytest.Lo
         bot.executor.wait_idle()
     assert reply.body["thread_ts"] == "1700000000.000100"
     assert "cannot check message:" in caplog.text and "recording a question failed" in caplog.text
+
+
+
+# --- the Workflow Builder step ----------------------------------------------------------------
+
+def step(bot: Bot, inputs: dict[str, Any], execution: str = "Fx0001") -> tuple[int, str]:
+    return bot.event({"type": "function_executed", "function": {"callback_id": ANSWER_FROM_FAQ, "id": "Fn0001"},
+                      "inputs": inputs, "function_execution_id": execution, "workflow_execution_id": "Wx0001",
+                      "bot_access_token": "xwfp-step-token", "event_ts": "1700000000.000900"})
+
+
+def test_the_workflow_step_outputs_the_answer_its_entry_and_the_confidence(bot: Bot) -> None:
+    assert step(bot, {"question": "how do I connect to the VPN?"})[0] == 200
+    [done] = bot.fake.wait_for("functions.completeSuccess")
+    outputs = json.loads(done.body["outputs"]) if isinstance(done.body["outputs"], str) else done.body["outputs"]
+    assert (outputs["answer"], outputs["entry_id"], outputs["answered"]) == ("Install GlobalProtect.", "vpn", True)
+    assert 0.6 <= outputs["confidence"] <= 1 and done.body["function_execution_id"] == "Fx0001"
+    assert done.headers["Authorization"] == "Bearer xwfp-step-token"  # the execution's own token
+    step(bot, {"question": "what is the meaning of life"}, "Fx0002")
+    unknown = json.loads(bot.fake.wait_for("functions.completeSuccess", 2)[1].body["outputs"])
+    assert (unknown["answer"], unknown["entry_id"], unknown["answered"]) == ("", "", False)
+    bot.executor.wait_idle()
+    assert [q.surface for q in bot.store.questions(EPOCH)] == ["workflow", "workflow"]
+
+
+def test_a_workflow_step_without_a_question_fails_with_why(bot: Bot) -> None:
+    step(bot, {"question": "   "})
+    [failed] = bot.fake.wait_for("functions.completeError")
+    assert "needs a question" in failed.body["error"]
+    assert bot.fake.of("functions.completeSuccess") == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from faqbot.slack.listeners import actions, commands, escalation, events, shortcuts, submissions
+from faqbot.slack.listeners import actions, commands, escalation, events, functions, shortcuts, submissions
 
 
 def register(app: App) -> None:
@@ -13,4 +13,5 @@ def register(app: App) -> None:
     actions.register(app)
     escalation.register(app)
     submissions.register(app)
+    functions.register(app)
     events.register(app)  # last: its message listener is the catch-all
