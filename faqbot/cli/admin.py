@@ -12,6 +12,7 @@ import click
 
 from faqbot.cli.options import finite, in_a_folder, json_option, pipeline_options, since_of, since_option
 from faqbot.cli.pipeline import build_matcher, open_store, settings
+from faqbot.faq.importing import FORMATS as IMPORT_FORMATS
 from faqbot.faq.loading import load_faq
 from faqbot.faq.schema import FaqError
 from faqbot.slack.blocks import slack_limits
@@ -144,7 +145,7 @@ def proposals(apply_them: bool, **flags: Any) -> None:
 
 @click.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--format", "format_", type=click.Choice(["csv", "rasa", "qna"]), default=None,
+@click.option("--format", "format_", type=click.Choice(IMPORT_FORMATS), default=None,
               help="csv (question,answer[,alternates,tags]), rasa (NLU + responses YAML) or qna (QnA Maker TSV"
                    " export) [default: by extension: .csv, .yml/.yaml, .tsv].")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
