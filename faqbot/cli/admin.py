@@ -129,10 +129,8 @@ def proposals(apply_them: bool, **flags: Any) -> None:
     faq = load_faq(config.faq_path)
     applied = 0
     for proposal in (p for p in waiting if p.status == TO_APPLY):
-        file = review.target_file(proposal, faq, config.capture_path)
         try:
-            if file is None:
-                raise FaqWriteError(f"entry '{proposal.entry_id}' is no longer in the FAQ")
+            file = review.target_file(proposal, faq, config.capture_path)
             click.echo(f"{proposal.id}: {review.apply(proposal, faq, file)} {file}")
         except FaqWriteError as exc:
             click.echo(f"{proposal.id}: not applied: {exc}", err=True)

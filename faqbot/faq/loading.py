@@ -69,12 +69,11 @@ def load_faq(path: str | Path, previous: Faq | None = None, cache: Path | None =
     files = faq_files(Path(path), problems, warnings)
     parsed_before = previous.files if previous is not None else {}
     kept = _ParsedFiles(cache) if cache else None
-    fast = None if problems else _load_fast(files, parsed_before, kept)
+    fast = None if problems else _load_fast(files, parsed_before, kept, warnings)
     if fast is not None:
         located, parsed = fast
         if kept is not None and previous is None:  # a start: what this FAQ does not use goes
             kept.prune()
-        located = _without_repeats(located, warnings)
         return Faq(tuple(item.entry for item in located), tuple(warnings), parsed, _normalized(located))
     located: list[_Located] = []
     for file in files:
@@ -117,10 +116,11 @@ def file_mark(file: Path) -> Mark:
     return (str(file), os.path.realpath(file), stat.st_ino, stat.st_size, stat.st_mtime_ns)
 
 
-def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
-               kept: _ParsedFiles | None) -> tuple[list[_Located], dict[Mark, Any]] | None:
-    """Every file's entries through libyaml (or `parsed` before, or `kept` on disk), and each
-    file's by its identity; None when anything needs the careful path."""
+def _load_fast(files: list[Path], parsed: Mapping[tuple, Any], kept: _ParsedFiles | None,
+               warnings: list[Problem]) -> tuple[list[_Located], dict[Mark, Any]] | None:
+    """Every file's entries through libyaml (or `parsed` before, or `kept` on disk), without
+    the phrasings an entry repeats (named in `warnings`), and each file's entries by its
+    identity; None when anything needs the careful path."""
     located: list[_Located] = []
     seen = {}
     for file in files:
@@ -133,8 +133,11 @@ def _load_fast(files: list[Path], parsed: Mapping[tuple, Any],
             return None
         seen[identity] = entries
         located.extend(entries)
-    if next(_cross_entry_problems(_without_repeats(located, [])), None) is not None:
+    dropped: list[Problem] = []
+    located = _without_repeats(located, dropped)
+    if next(_cross_entry_problems(located), None) is not None:
         return None
+    warnings.extend(dropped)
     return located, seen
 
 

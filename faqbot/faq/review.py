@@ -8,18 +8,12 @@ admin commits them. Nothing here knows of Slack; the App Home and the CLI both u
 
 from __future__ import annotations
 
-import io
-import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
 from faqbot.faq.schema import Faq
-from faqbot.faq.writing import FaqWriteError, NewEntry, add_alternates, add_entry, writable
+from faqbot.faq.writing import FaqWriteError, NewEntry, add_alternates, add_entry, dumped, sample_style, writable
 from faqbot.store.interface import APPROVED, APPROVING, PENDING, REJECTED, TO_APPLY, Proposal, Store
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -30,13 +24,15 @@ class Outcome:
     message: str
 
 
-def target_file(proposal: Proposal, faq: Faq, capture_file: Path) -> Path | None:
+def target_file(proposal: Proposal, faq: Faq, capture_file: Path) -> Path:
     """Where the change goes: a new entry to the capture file, alternates to their entry's
-    own file (None when that entry is gone)."""
+    own file (FaqWriteError when that entry is gone)."""
     if proposal.kind == "entry":
         return capture_file
     entry = faq.by_id.get(proposal.entry_id)
-    return Path(entry.location.rsplit(":", 1)[0]) if entry else None
+    if entry is None:
+        raise FaqWriteError(f"entry '{proposal.entry_id}' is no longer in the FAQ")
+    return Path(entry.location.rsplit(":", 1)[0])
 
 
 def approve(store: Store, proposal_id: str, reviewer: str, faq: Faq, capture_file: Path) -> Outcome:
@@ -44,14 +40,12 @@ def approve(store: Store, proposal_id: str, reviewer: str, faq: Faq, capture_fil
     if not store.move_proposal(proposal_id, (PENDING,), APPROVING, reviewer, retake_stale=True):
         return Outcome(False, _taken(store, proposal_id))
     proposal = store.proposal(proposal_id)
-    file = target_file(proposal, faq, capture_file)
-    if file is not None and not writable(file):
-        store.move_proposal(proposal_id, (APPROVING,), TO_APPLY, reviewer)
-        return Outcome(True, f"Approved. {file} is read-only here: run `faqbot proposals --apply` in a checkout"
-                             " of the FAQ and commit the change.")
     try:
-        if file is None:
-            raise FaqWriteError(f"entry '{proposal.entry_id}' is no longer in the FAQ")
+        file = target_file(proposal, faq, capture_file)
+        if not writable(file):
+            store.move_proposal(proposal_id, (APPROVING,), TO_APPLY, reviewer)
+            return Outcome(True, f"Approved. {file} is read-only here: run `faqbot proposals --apply` in a"
+                                 " checkout of the FAQ and commit the change.")
         written = apply(proposal, faq, file)
     except FaqWriteError as exc:
         store.move_proposal(proposal_id, (APPROVING,), PENDING, note=str(exc))
@@ -104,11 +98,6 @@ def _taken(store: Store, proposal_id: str) -> str:
 
 def as_yaml(proposal: Proposal) -> str:
     """The change as an admin would paste it: a new entry, or the entry's id and new alternates."""
-    yaml = YAML()
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    yaml.width = 4096
     item = new_entry(proposal).as_yaml() if proposal.kind == "entry" else \
         {"id": proposal.entry_id, "alternates": list(proposal.alternates)}
-    out = io.StringIO()
-    yaml.dump([item], out)
-    return out.getvalue()
+    return dumped(sample_style(), [item])

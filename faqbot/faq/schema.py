@@ -5,7 +5,7 @@ An entry's schema is strict (pydantic), so YAML's `yes`/`123` are never taken fo
 
 from __future__ import annotations
 
-from collections.abc import Container, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -13,6 +13,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, StringConstraints
 from slugify import slugify
+
+from faqbot.matching.normalize import normalize
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 SLUG_MAX = 64  # ids travel in Slack button values (2,000 characters) and database columns
@@ -105,6 +107,18 @@ class Faq:
     @cached_property
     def by_id(self) -> dict[str, Entry]:
         return {entry.id: entry for entry in self.entries}
+
+    def phrasing_keys(self) -> Sequence[str]:
+        """Every phrasing normalised as the matcher compares them, in entry order: the list
+        loading kept (the same object, which an edit's hand-over shares), else worked out."""
+        count = sum(1 + len(entry.alternates) for entry in self.entries)
+        if self.normalized is not None and len(self.normalized) == count:
+            return self.normalized
+        return [normalize(p) for entry in self.entries for p in entry.phrasings]
+
+    def keyed_phrasings(self) -> Iterator[tuple[str, Entry]]:
+        """(normalised phrasing, its entry) for every phrasing, in entry order."""
+        return zip(self.phrasing_keys(), (entry for entry in self.entries for _ in entry.phrasings))
 
     def __getstate__(self) -> dict:
         """Pickled without `by_id`, which is worked out again where it is used."""

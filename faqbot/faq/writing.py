@@ -72,14 +72,25 @@ class NewEntry:
         return item
 
 
-def write_new_file(file: Path, entries: Sequence[NewEntry], header: str) -> None:
-    """A new FAQ file of `entries` (`faqbot import`), in the sample FAQ's style."""
+def sample_style(indent: int = 4, offset: int = 2) -> YAML:
+    """Round-trip YAML that writes as the sample FAQ does (or with `indent` and the dash's
+    `offset` of a file's own style), never folding a long answer into new lines."""
     yaml = YAML(typ="rt")
     yaml.width = 4096
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=indent, sequence=indent, offset=offset)  # ruamel's recipe for a guessed style
+    return yaml
+
+
+def dumped(yaml: YAML, document: Any) -> str:
     out = io.StringIO()
-    yaml.dump(CommentedMap(faqs=CommentedSeq(e.as_yaml() for e in entries)), out)
-    write_atomically(file, lambda tmp: tmp.write_text(header + out.getvalue(), encoding="utf-8"))
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def write_new_file(file: Path, entries: Sequence[NewEntry], header: str) -> None:
+    """A new FAQ file of `entries` (`faqbot import`), in the sample FAQ's style."""
+    text = header + dumped(sample_style(), CommentedMap(faqs=CommentedSeq(e.as_yaml() for e in entries)))
+    write_atomically(file, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
 def writable(file: Path) -> bool:
@@ -102,7 +113,7 @@ def add_entry(file: Path, entry: NewEntry, faq: Faq) -> None:
 def add_alternates(file: Path, entry_id: str, phrasings: Sequence[str], faq: Faq) -> list[str]:
     """Add `phrasings` to the alternates of entry `entry_id` in `file`; those it (or another
     entry) already has, once normalised, are left out. Returns the phrasings added."""
-    taken = set(faq.normalized or [normalize(p) for e in faq.entries for p in e.phrasings])
+    taken = set(faq.phrasing_keys())
     fresh: list[str] = []
     for phrasing in phrasings:
         key = normalize(phrasing)
@@ -141,9 +152,7 @@ def _edit(file: Path, change: Any, faq: Faq) -> None:
         if not isinstance(document, dict) or not isinstance(document.get("faqs"), list):
             raise FaqWriteError(f"{file}: expected a mapping with a 'faqs:' list; not changed")
         change(document)
-        out = io.StringIO()
-        yaml.dump(document, out)
-        new = out.getvalue() if text.strip() else NEW_FILE_HEADER + out.getvalue()
+        new = ("" if text.strip() else NEW_FILE_HEADER) + dumped(yaml, document)
         checked = target.with_name(f".{target.name}.check.yaml")  # hidden: no reload sees it
         try:
             checked.write_text(new, encoding="utf-8")
@@ -157,9 +166,6 @@ def _edit(file: Path, change: Any, faq: Faq) -> None:
 
 def _read(file: Path) -> tuple[str, YAML]:
     """The file's text and a round-trip YAML set to write it back in its own indentation."""
-    yaml = YAML(typ="rt")
-    yaml.preserve_quotes = True
-    yaml.width = 4096  # never fold a long answer into new lines
     try:
         text = file.read_text(encoding="utf-8") if file.exists() else ""
     except (OSError, UnicodeDecodeError) as exc:
@@ -171,7 +177,8 @@ def _read(file: Path) -> tuple[str, YAML]:
         except YAMLError as exc:
             raise FaqWriteError(f"{file} is not valid YAML ({exc}); fix it first") from exc
         indent, offset = guessed or indent, dash if dash is not None else offset
-    yaml.indent(mapping=indent, sequence=indent, offset=offset)  # ruamel's recipe for a guessed style
+    yaml = sample_style(indent, offset)
+    yaml.preserve_quotes = True
     return text, yaml
 
 
@@ -181,9 +188,9 @@ def _check(checked: Path, file: Path, faq: Faq) -> None:
         alone = load_faq(checked)
     except FaqError as exc:
         raise FaqWriteError(str(exc).replace(str(checked), str(file))) from exc
-    others = [e for e in faq.entries if not e.location.startswith(f"{file}:")]
-    ids = {e.id: e for e in others}
-    phrasings = {normalize(p): e for e in others for p in e.phrasings}
+    elsewhere = f"{file}:"
+    ids = {e.id: e for e in faq.entries if not e.location.startswith(elsewhere)}
+    phrasings = {key: e for key, e in faq.keyed_phrasings() if not e.location.startswith(elsewhere)}
     for entry in alone.entries:
         if entry.id in ids:
             raise FaqWriteError(f"id '{entry.id}' is already an entry ({ids[entry.id].location})")

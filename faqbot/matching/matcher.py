@@ -112,11 +112,7 @@ class Matcher:
         # Phrasings are grouped by entry, so a reduceat over these starts gives entry maxima.
         self._starts = (np.cumsum(self._sizes) - self._sizes).astype(np.intp)
         self.phrasings = Phrasings(faq.entries, self.owner, self._starts)
-        self.normalized: Sequence[str]  # the FAQ's own, as loading validated them, when it has them
-        if faq.normalized is not None and len(faq.normalized) == len(self.phrasings):
-            self.normalized = faq.normalized
-        else:
-            self.normalized = [normalize(p) for entry in faq.entries for p in entry.phrasings]
+        self.normalized = faq.phrasing_keys()  # the FAQ's own, as loading validated them, when it has them
         before = None  # each phrasing's row in the previous matcher (-1: new)
         if previous is not None:
             before = previous_rows(self.normalized, previous.normalized)

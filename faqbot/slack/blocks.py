@@ -78,6 +78,11 @@ def context(text: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
+def mention(owner: str) -> str:
+    """An entry owner as Slack shows one: a member (U…, W…) or a user group (S…)."""
+    return f"<@{owner}>" if owner[0] in "UW" else f"<!subteam^{owner}>"
+
+
 def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     button: dict[str, Any] = {
         "type": "button", "action_id": action_id, "value": value,

@@ -13,7 +13,7 @@ from faqbot.insights.freshness import stale_entries
 from faqbot.insights.report import DEFAULT_PERIOD, since, stats, unanswered_groups
 from faqbot.slack import views
 from faqbot.slack.blocks import context
-from faqbot.slack.proposal_views import SHOWN, review_blocks
+from faqbot.slack.proposal_views import review_blocks
 from faqbot.slack.services import Services
 from faqbot.store.interface import PENDING
 
@@ -29,7 +29,7 @@ def publish(client: WebClient, services: Services, user: str, notice: str | None
         pending = services.store.proposals((PENDING,), PENDING_COUNTED)
         groups = unanswered_groups(services.store, start, services.matcher.encoder)
         admin_sections = [*([context(notice)] if notice else []),
-                          *review_blocks(pending[:SHOWN], len(pending), faq),
+                          *review_blocks(pending, len(pending), faq),
                           *views.stats_blocks(stats(services.store, start), faq, DEFAULT_PERIOD),
                           *views.unanswered_blocks(groups, DEFAULT_PERIOD),
                           *views.stale_blocks(stale_entries(faq, datetime.now(UTC).date(), services.stale_days),

@@ -148,9 +148,8 @@ def _taken_elsewhere(phrasings: Sequence[str], faq: Faq, entry_id: str | None) -
 def _owner(faq: Faq, key: str) -> Entry | None:
     """The entry with this normalised phrasing: a scan of the FAQ's normalised phrasings (a
     millisecond at 100,000; an index of them would cost megabytes for a rare question)."""
-    keys = faq.normalized if faq.normalized is not None else [normalize(p) for e in faq.entries for p in e.phrasings]
     try:
-        at = keys.index(key)
+        at = faq.phrasing_keys().index(key)  # in C: the form is checked in the ack
     except ValueError:
         return None
     for entry in faq.entries:

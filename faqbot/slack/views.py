@@ -10,7 +10,7 @@ from typing import Any
 from faqbot.faq.schema import Faq
 from faqbot.insights.freshness import Stale
 from faqbot.insights.report import Group, Stats, percent
-from faqbot.slack.blocks import COMMAND, HELP, Block, bullets, clip, sections
+from faqbot.slack.blocks import COMMAND, HELP, Block, bullets, clip, mention, sections
 
 HOME_BLOCKS = 100  # blocks in a Home tab view
 GROUPS_SHOWN = 10
@@ -67,7 +67,7 @@ def stale_blocks(stale: Sequence[Stale], days: int, entries: int) -> list[Block]
              " owners hear of theirs every Monday)"]
     for item in stale[:STALE_SHOWN]:
         when = "never reviewed" if item.days is None else f"{item.days} days ago"
-        owners = " ".join(f"<@{o}>" if o[0] in "UW" else f"<!subteam^{o}>" for o in item.entry.owners) or "no owner"
+        owners = " ".join(mention(o) for o in item.entry.owners) or "no owner"
         lines.append(f"• {clip(item.entry.question, 100)} `{item.entry.id}`: {when}, {owners}")
     if len(stale) > STALE_SHOWN:
         lines.append(f"…and {len(stale) - STALE_SHOWN} more")

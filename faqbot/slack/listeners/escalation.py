@@ -74,7 +74,7 @@ def _triage_post(value: ButtonValue, user: str, link: str, entry_id: str, owners
     if link:
         lines.append(f"<{link}|Reply in the conversation>")
     if owners:
-        mentions = " ".join(f"<@{o}>" if o[0] in "UW" else f"<!subteam^{o}>" for o in owners)
+        mentions = " ".join(blocks.mention(o) for o in owners)
         lines.append(f"Closest FAQ entry: `{entry_id}`, owned by {mentions}")
     resolved = {"handoff": handoff_id, "where": value.where, "question": value.question}
     text = "\n".join(lines)

@@ -12,10 +12,10 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from faqbot.matching.channel_gate import looks_like_question
+from faqbot.matching.matcher import Match
 from faqbot.slack import home, replies
 from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.replies import Reply
-from faqbot.matching.matcher import Match
 from faqbot.slack.services import Services, services_of
 from faqbot.store.interface import Question
 
