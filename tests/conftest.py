@@ -1,5 +1,5 @@
-"""Shared fixtures: a small FAQ written to disk, a toy encoder, the shared data path, and
-the databases the store runs on."""
+"""Shared fixtures: a small FAQ written to disk, a toy encoder, the shared data path, the
+databases the store runs on, and the fake Slack."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import functools
 import os
 import textwrap
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -20,6 +20,7 @@ from pydantic import AliasChoices
 from faqbot.config import Settings
 from faqbot.matching.decision import SEMANTIC_WEIGHT, Calibration
 from faqbot.store.sql import SqlStore, make_url_safe
+from tests.fake_slack import FakeSlack
 
 SHARED_DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 needs_shared_data = pytest.mark.skipif(
@@ -58,6 +59,14 @@ def write(path: Path, text: str) -> Path:
 @pytest.fixture
 def faq_file(tmp_path: Path) -> Path:
     return write(tmp_path / "faq.yaml", SMALL_FAQ)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    """The fake Slack the Slack scenario tests send to and read from."""
+    slack = FakeSlack().start()
+    yield slack
+    slack.stop()
 
 
 class ConceptEncoder:

@@ -83,8 +83,8 @@ class Bot:
         }
         return self.post(json.dumps(body), **kwargs)
 
-    def command(self, text: str, user: str = USER) -> tuple[int, str]:
-        form = {"token": "legacy", "team_id": TEAM, "channel_id": CHANNEL, "user_id": user, "command": "/faq",
+    def command(self, text: str, user: str = USER, channel: str = CHANNEL) -> tuple[int, str]:
+        form = {"token": "legacy", "team_id": TEAM, "channel_id": channel, "user_id": user, "command": "/faq",
                 "text": text, "response_url": self.fake.response_url("command"), "trigger_id": "1.2.3",
                 "api_app_id": "A0APP"}
         return self.post(urllib.parse.urlencode(form), FORM)
@@ -121,13 +121,6 @@ def texts(message_blocks: list[dict[str, Any]]) -> str:
 def blocks_of(call: Any) -> list[dict[str, Any]]:
     value = call.body.get("blocks", [])
     return json.loads(value) if isinstance(value, str) else value
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack().start()
-    yield slack
-    slack.stop()
 
 
 def serve(fake: FakeSlack, faq_file: Path, calibration: Calibration = CALIBRATION, **settings: Any) -> Iterator[Bot]:

@@ -14,7 +14,8 @@ from faqbot.cli.options import finite, in_a_folder, json_option, pipeline_option
 from faqbot.cli.pipeline import build_matcher, open_store, settings
 from faqbot.faq.importing import FORMATS as IMPORT_FORMATS
 from faqbot.faq.loading import load_faq
-from faqbot.faq.schema import FaqError
+from faqbot.faq.channel_desks import desks_file, load_desks
+from faqbot.faq.schema import FaqError, Problem
 from faqbot.slack.blocks import slack_limits
 from faqbot.terminal import render_report
 
@@ -24,14 +25,22 @@ PROPOSALS_SHOWN = 500  # newest first; a backlog longer than this is a conversat
 @click.command()
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 def validate(path: Path | None) -> None:
-    """Check FAQ files and print every problem (exit 1 if any)."""
+    """Check FAQ files, and the channels' help desks beside them, and print every problem (exit 1 if any)."""
     config = settings(faq_path=path)
+    problems: list[Problem] = []
     try:
         faq = load_faq(config.faq_path)
     except FaqError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(1) from exc
-    warnings = [str(w) for w in faq.warnings]
+        problems.extend(exc.problems)
+    try:
+        desks = load_desks(desks_file(config.faq_folder))
+    except FaqError as exc:  # reported with the FAQ's: an admin fixes both in one go
+        problems.extend(exc.problems)
+    if problems:
+        click.echo("\n".join(str(p) for p in problems), err=True)
+        raise SystemExit(1)
+    desks = desks.checked(faq)
+    warnings = [str(w) for w in (*faq.warnings, *desks.warnings)]
     warnings += [f"{e.location}: entry '{e.id}': {limit}" for e in faq.entries if (limit := slack_limits(e.answer))]
     for warning in warnings:
         click.echo(f"warning: {warning}", err=True)

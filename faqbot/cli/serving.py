@@ -11,6 +11,7 @@ import click
 from faqbot.cli.asking import chat
 from faqbot.cli.options import pipeline_options
 from faqbot.cli.pipeline import build_matcher, open_store, serving_matcher, settings
+from faqbot.faq.schema import FaqError
 
 
 @click.command()
@@ -30,6 +31,8 @@ def serve(mode: str, port: int | None, **flags: Any) -> None:
         serve_slack(config, matcher, open_store(config), mode, calibrate=fit_later)
     except SlackSetupError as exc:
         raise click.ClickException(str(exc)) from exc
+    except FaqError as exc:  # the channels' help desks file
+        raise click.ClickException(f"{len(exc.problems)} problem(s):\n{exc}") from exc
 
 
 @click.command(name="run")

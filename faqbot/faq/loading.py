@@ -12,7 +12,8 @@ ruamel, so what admins read about a problem never depends on the fast path.
 
 A folder is read the way deployments lay it out: symlinks are followed (a `current ->
 releases/v1` link, a Kubernetes ConfigMap's `..data`), hidden files and folders are not
-read (`.github/`, `.pre-commit-config.yaml`, the ConfigMap's dated copy), and every path
+read (`.github/`, `.pre-commit-config.yaml`, the ConfigMap's dated copy), nor is the
+channels' configuration (`channels.yaml`) beside the FAQ files, and every path
 that cannot be read (a dangling or looping link, an unreadable folder) is named in the
 FAQ's warnings.
 """
@@ -43,6 +44,8 @@ from faqbot.matching import normalize as normalizer
 from faqbot.matching.normalize import normalize
 
 YAML_SUFFIXES = (".yaml", ".yml")  # in any case: ".YAML" too
+# In the FAQ's folder: which channels answer from which entries (faq/channel_desks.py), not entries.
+CHANNELS_FILE = "channels.yaml"
 log = logging.getLogger(__name__)
 _NORMALIZER = Path(normalizer.__file__).read_bytes()  # part of a parsed file's cache name
 
@@ -300,7 +303,7 @@ def _walk(root: Path, warnings: list[Problem]) -> Iterator[tuple[os.DirEntry, st
             warnings.append(Problem(folder, 0, f"skipped: cannot read this folder ({error.strerror})"))
             return
         for entry in entries:
-            if entry.name.startswith("."):
+            if entry.name.startswith(".") or (folder == str(root) and entry.name == CHANNELS_FILE):
                 continue
             if entry.is_dir():
                 real_sub = os.path.realpath(entry.path)
@@ -324,20 +327,26 @@ def _dangling(link: Path) -> str:
     return f"symlink to {os.readlink(link)}, which does not exist"
 
 
-def _load_file(file: Path, problems: list[Problem]) -> list[_Located]:
+def read_yaml(file: Path, problems: list[Problem]) -> Any:
+    """A YAML file parsed round-trip (ruamel keeps each key's line); None, after recording
+    why, when it cannot be read."""
     try:
-        document = YAML(typ="rt").load(file.read_text(encoding="utf-8"))
+        return YAML(typ="rt").load(file.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
         problems.append(Problem(str(file), 0, f"not UTF-8 text ({exc.reason})"))
-        return []
     except MarkedYAMLError as exc:
         problems.append(_yaml_problem(file, exc))
-        return []
     except RecursionError:
         problems.append(Problem(str(file), 0, "nested too deeply to read (an FAQ entry is a flat mapping)"))
-        return []
     except (YAMLError, OSError) as exc:
         problems.append(Problem(str(file), 0, f"cannot read: {exc}"))
+    return None
+
+
+def _load_file(file: Path, problems: list[Problem]) -> list[_Located]:
+    before = len(problems)
+    document = read_yaml(file, problems)
+    if len(problems) > before:
         return []
     items = _faq_items(file, document, problems)
     entries = []
@@ -359,15 +368,16 @@ def _yaml_problem(file: Path, exc: MarkedYAMLError) -> Problem:
 def _faq_items(file: Path, document: Any, problems: list[Problem]) -> list[Any]:
     """The `faqs:` list of a parsed file, or [] after recording why there is none."""
     if not isinstance(document, dict) or "faqs" not in document:
-        problems.append(Problem(str(file), 1, "expected a mapping with a 'faqs:' list of entries"))
+        elsewhere = f" (channels go in {CHANNELS_FILE} in the FAQ's folder)" if isinstance(document, dict) and "channels" in document else ""
+        problems.append(Problem(str(file), 1, f"expected a mapping with a 'faqs:' list of entries{elsewhere}"))
         return []
     for key in document:
         if key not in TOP_LEVEL_KEYS:
-            line = _key_line(document, key, 1)
-            problems.append(Problem(str(file), line, f"unknown key '{key}'{_hint(key, TOP_LEVEL_KEYS)}"))
+            line = key_line(document, key, 1)
+            problems.append(Problem(str(file), line, f"unknown key '{key}'{hint(key, TOP_LEVEL_KEYS)}"))
     items = document["faqs"]
     if not isinstance(items, list):
-        line = _key_line(document, "faqs", 1)
+        line = key_line(document, "faqs", 1)
         problems.append(Problem(str(file), line, "'faqs' must be a list of entries"))
         return []
     return items
@@ -382,17 +392,17 @@ def _parse_entry(file: Path, number: int, item: Any, line: int, problems: list[P
         data = EntrySchema.model_validate(dict(item))
     except ValidationError as exc:
         for error in exc.errors():
-            at = _error_line(item, error["loc"], line)
+            at = error_line(item, error["loc"], line)
             problems.append(Problem(str(file), at, _describe(error), label))
         return None
     entry = _entry(data, f"{file}:{line}")
-    question_line = _key_line(item, "question", line)
+    question_line = key_line(item, "question", line)
     alternates = item.get("alternates")
     alternate_lines = [_item_line(alternates, i, question_line) for i in range(len(data.alternates))]
     return _Located(entry, str(file), line, (question_line, *alternate_lines), tuple(normalize(p) for p in entry.phrasings))
 
 
-def _key_line(mapping: Any, key: str, default: int) -> int:
+def key_line(mapping: Any, key: str, default: int) -> int:
     """The line of `key` in a parsed mapping; `default` for a key inherited through a merge
     key (`<<: *base`), which has no line of its own in this entry."""
     try:
@@ -408,16 +418,16 @@ def _item_line(sequence: Any, index: int, default: int) -> int:
         return default
 
 
-def _error_line(item: Any, loc: tuple[int | str, ...], entry_line: int) -> int:
+def error_line(item: Any, loc: tuple[int | str, ...], entry_line: int) -> int:
     """The line a pydantic error location points at inside a ruamel-parsed entry."""
     key = loc[0] if loc else None
     if key not in item:
         return entry_line
     value = item[key]
-    key_line = _key_line(item, str(key), entry_line)
+    line = key_line(item, str(key), entry_line)
     if len(loc) > 1 and isinstance(value, list) and isinstance(loc[1], int):
-        return _item_line(value, loc[1], key_line)
-    return key_line
+        return _item_line(value, loc[1], line)
+    return line
 
 
 _MESSAGES = {
@@ -445,15 +455,15 @@ def _describe(error: Any) -> str:
     return (message or "{where}: {msg}").format(
         field=field,
         where=f"'{field}' item {loc[1] + 1}" if len(loc) > 1 else f"'{field}'",
-        hint=_hint(field, ENTRY_KEYS),
+        hint=hint(field, ENTRY_KEYS),
         value=value,
-        kind=_type_name(value),
+        kind=type_name(value),
         msg=error["msg"],
         reason=error.get("ctx", {}).get("error", ""),
     )
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()} (quote it to make it text)"
     if isinstance(value, (int, float)):
@@ -469,7 +479,7 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _hint(word: str, known: Iterable[str]) -> str:
+def hint(word: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(str(word), list(known), n=1)
     if close:
         return f" (did you mean '{close[0]}'?)"

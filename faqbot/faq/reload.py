@@ -13,7 +13,8 @@ goes wrong stops the watcher: it logs, keeps the last good FAQ and keeps watchin
 
 The calibration file that `faqbot calibrate` writes is watched too: a new or changed one
 is served from the next reload, so recalibrating after an edit needs no restart. One that
-cannot be read, or that was fitted for another model, is refused like a broken FAQ.
+cannot be read, or that was fitted for another model, is refused like a broken FAQ. So is
+the channels' help desks file (channels.yaml), read again with every reload.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from faqbot.faq.channel_desks import ChannelDesks, load_desks
 from faqbot.faq.handover import build_forked
 from faqbot.faq.loading import Mark, faq_marks, file_mark, load_faq
 from faqbot.faq.schema import FaqError
@@ -60,12 +62,15 @@ class FaqReloader:
     until the calibration file changes.
 
     The path is kept as given, never resolved: a symlink is followed afresh on every load.
-    `adjust` lays the configured overrides (bars set by environment) over a calibration read."""
+    `adjust` lays the configured overrides (bars set by environment) over a calibration read.
+    `desks_path`: the channels' help desks, handed to `replace_desks` with each new FAQ."""
 
     def __init__(self, path: Path, current: Callable[[], Matcher], replace: Callable[[Matcher], None],
                  index_cache: Path | None = None, on_problems: Callable[[ReloadResult], None] | None = None,
                  poll_s: float = POLL_S, calibration_path: Path | None = None,
-                 adjust: Callable[[Calibration], Calibration] = lambda calibration: calibration) -> None:
+                 adjust: Callable[[Calibration], Calibration] = lambda calibration: calibration,
+                 desks_path: Path | None = None,
+                 replace_desks: Callable[[ChannelDesks], None] = lambda desks: None) -> None:
         self.path = path
         self._current = current
         self._replace = replace
@@ -74,6 +79,8 @@ class FaqReloader:
         self._poll_s = poll_s
         self._calibration_path = calibration_path
         self._adjust = adjust
+        self._desks_path = desks_path
+        self._replace_desks = replace_desks
         self._calibration_seen = self._calibration_mark()  # what the served calibration came from
         self._lock = threading.Lock()  # a watcher and `/faq reload` at once load one after the other
 
@@ -86,6 +93,7 @@ class FaqReloader:
                 mark = self._calibration_mark()
                 changed = mark is not None and mark != self._calibration_seen  # a removed file changes nothing
                 calibration = self._read_calibration(old) if changed else old.calibration
+                desks = load_desks(self._desks_path) if self._desks_path is not None else None
 
                 def build() -> Matcher:  # only changed files are parsed; unchanged phrasings cost nothing
                     faq = load_faq(self.path, previous=old.faq, cache=self._index_cache)
@@ -94,9 +102,12 @@ class FaqReloader:
                 # in a child process, answers go on undisturbed; it then stores what a restart reads
                 new = build_forked(build, old, after=lambda matcher: matcher.keep(self._index_cache))
                 faq = new.faq
-                for warning in faq.warnings:
+                desks = desks.checked(faq) if desks is not None else None
+                for warning in (*faq.warnings, *(desks.warnings if desks else ())):
                     log.warning("FAQ: %s", warning)
                 self._replace(new)
+                if desks is not None:
+                    self._replace_desks(desks)
                 # the new FAQ's objects live until the next edit: out of the cycle collector's
                 # way (a full collection walked them for 95 ms at 100k phrasings, holding the GIL)
                 gc.freeze()
@@ -154,17 +165,12 @@ class FaqReloader:
 
     def _calibration_mark(self) -> Mark | None:
         """The calibration file's mark; None when there is none."""
-        if self._calibration_path is None:
-            return None
-        try:
-            return file_mark(self._calibration_path)
-        except OSError:
-            return None
+        return _mark(self._calibration_path)
 
     def fingerprint(self) -> Fingerprint:
-        """Where each FAQ file (and the calibration file) leads now, and its inode, size and
-        modification time."""
-        return faq_marks(self.path) + tuple(filter(None, [self._calibration_mark()]))
+        """Where each FAQ file (and the calibration and channels files) leads now, and its
+        inode, size and modification time."""
+        return faq_marks(self.path) + tuple(filter(None, [self._calibration_mark(), _mark(self._desks_path)]))
 
     def watch(self, stop: threading.Event) -> None:
         """Reload whenever the fingerprint changes, until `stop` is set; never dies."""
@@ -192,3 +198,13 @@ class FaqReloader:
         threading.Thread(target=self.watch, args=(stop,), name="faq-watcher", daemon=True).start()
         return stop
 
+
+
+def _mark(path: Path | None) -> Mark | None:
+    """A file's mark; None when it is not configured or not there."""
+    if path is None:
+        return None
+    try:
+        return file_mark(path)
+    except OSError:
+        return None

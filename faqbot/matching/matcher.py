@@ -141,6 +141,7 @@ class Matcher:
         self._all = np.arange(len(self.phrasings))
         self._every_entry = np.arange(len(faq.entries))
         self.exact_max = exact_max
+        self._tagged: dict[frozenset[str], np.ndarray] = {}  # see tagged()
         release_free_memory()  # the temporaries of loading and indexing
 
     def keep(self, index_cache: Path | None) -> None:
@@ -170,8 +171,15 @@ class Matcher:
             return self.entry_scores(self.phrasing_scores(normalized, workers), normalized)
         return Scores.concat([self._widened(*self.entry_level(*self.candidates(q), q)) for q in normalized])
 
-    def match(self, text: str, surface: Surface = "direct") -> Match:
+    def match(self, text: str, surface: Surface = "direct", tags: frozenset[str] = frozenset(),
+              bar: float | None = None) -> Match:
         """The served path: one question in, the decision for that surface and suggestions out.
+
+        `tags` (lower case): only entries with one of them may answer or be suggested (a
+        channel's help desk). The decision is still taken over every entry, so an entry
+        outside the tags that fits better keeps the answer from being given: with the others
+        hidden, a wrong entry would look confident. `bar`: the confidence to answer, instead
+        of the surface's.
 
         Fuzzy matching can only answer where the confidence does not, so it runs only then,
         for the phrasings that can reach the fuzzy bar, and the entries are scored again only
@@ -183,16 +191,19 @@ class Matcher:
         else:
             rows, by_phrasing = self.candidates(normalized, fuzzy=False)
         columns, scores = self.entry_level(rows, by_phrasing, normalized)
-        decisions = decide(scores, self.calibration, surface)
+        decisions = decide(scores, self.calibration, surface, bar)
         if decisions.method[0] != SEMANTIC and normalized and not social:
-            bar = self.calibration.fuzzy  # ratios below it cannot answer, so they are not worked out
-            fuzzy = self._fuzzy.scores([normalized], rows=None if self.exact else rows, cutoff=bar)
-            if fuzzy.max(initial=0.0) >= bar:
+            cutoff = self.calibration.fuzzy  # ratios below it cannot answer, so they are not worked out
+            fuzzy = self._fuzzy.scores([normalized], rows=None if self.exact else rows, cutoff=cutoff)
+            if fuzzy.max(initial=0.0) >= cutoff:
                 by_phrasing["fuzzy"] = fuzzy
                 columns, scores = self.entry_level(rows, by_phrasing, normalized)
-                decisions = decide(scores, self.calibration, surface)
+                decisions = decide(scores, self.calibration, surface, bar)
+        allowed = self.tagged(tags)[columns] if tags else None
         # "thanks!" gets a friendly word, never an entry or three unrelated suggestions
         method, column = (NONE, -1) if social else (int(decisions.method[0]), int(decisions.entry[0]))
+        if allowed is not None and column >= 0 and not allowed[column]:
+            method, column = NONE, -1  # not this channel's to answer
         index = int(columns[column]) if column >= 0 else -1
         entry = self.faq.entries[index] if index >= 0 else None
         phrasing, score = None, float(scores.best[1][0]) if normalized else 0.0
@@ -204,7 +215,7 @@ class Matcher:
         return Match(
             query=text, normalized=normalized, surface=surface, method=METHODS[method], score=score,
             confidence=float(decisions.confidence[0]), entry=entry, phrasing=phrasing,
-            suggestions=() if not normalized or social else self._suggestions(scores.fused[0], columns, column),
+            suggestions=() if not normalized or social else self._suggestions(scores.fused[0], columns, column, allowed),
             small_talk=social,
         )
 
@@ -288,9 +299,23 @@ class Matcher:
         return Scores(by_phrasing["semantic"], by_phrasing["lexical"], by_phrasing["fuzzy"], np.zeros(1, bool),
                       weight=self.calibration.semantic_weight).fused
 
-    def _suggestions(self, fused: np.ndarray, columns: np.ndarray, exclude: int) -> tuple[Suggestion, ...]:
+    def tagged(self, tags: frozenset[str]) -> np.ndarray:
+        """(entries,) whether each entry has one of `tags` (lower case); worked out once per
+        set of tags, as a channel's desk asks again with every message."""
+        mask = self._tagged.get(tags)
+        if mask is None:
+            mask = np.fromiter((any(t.lower() in tags for t in e.tags) for e in self.faq.entries), dtype=bool,
+                               count=len(self.faq.entries))
+            self._tagged[tags] = mask
+        return mask
+
+    def _suggestions(self, fused: np.ndarray, columns: np.ndarray, exclude: int,
+                     allowed: np.ndarray | None = None) -> tuple[Suggestion, ...]:
         """The best other entries whose fused score reaches the suggestion bar; `fused[c]` is
-        the score of entry `columns[c]`, and column `exclude` is the answer."""
+        the score of entry `columns[c]`, column `exclude` is the answer, and only columns
+        `allowed` (None: all) may be suggested."""
+        if allowed is not None:
+            fused = np.where(allowed, fused, -np.inf)
         best = np.arange(len(fused))
         if len(fused) > SUGGESTIONS + 1:
             best = np.argpartition(-fused, SUGGESTIONS)[: SUGGESTIONS + 1]

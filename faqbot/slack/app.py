@@ -25,6 +25,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 
 from faqbot.config import Settings
+from faqbot.faq.channel_desks import desks_file, load_desks
 from faqbot.faq.reload import FaqReloader, ReloadResult
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.admins import Admins
@@ -107,16 +108,22 @@ def create_app(settings: Settings, services: Services, mode: Mode, client: WebCl
 
 def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, client: WebClient | None = None,
              listener_executor: Executor | None = None) -> tuple[App, Services]:
-    """The app and what its listeners use: admins from settings, and a FAQ reloader that
-    tells the configured admins by DM when a change is refused (the watcher is started by the caller)."""
+    """The app and what its listeners use: admins from settings, the channels' help desks, and
+    a FAQ reloader that tells the configured admins by DM when a change is refused (the
+    watcher is started by the caller). FaqError when the channels file is broken."""
+    desks_path = desks_file(settings.faq_folder)
+    desks = load_desks(desks_path).checked(matcher.faq)  # FaqError: the app does not start on a broken file
+    for warning in desks.warnings:
+        log.warning("FAQ: %s", warning)
     services = Services(matcher, ResilientStore(store), settings.mode_of, Admins(settings.admins),
                         capture_file=settings.capture_path, stale_days=settings.stale_days,
-                        escalation_channel=settings.escalation_channel)
+                        escalation_channel=settings.escalation_channel, desks=desks)
     app = create_app(settings, services, mode, client, listener_executor)
     services.reloader = FaqReloader(
         settings.faq_path, lambda: services.matcher, lambda new: setattr(services, "matcher", new),
         settings.index_cache, on_problems=lambda result: tell_admins(app.client, settings.admins, result, store),
         calibration_path=settings.calibration_path, adjust=settings.overriding,
+        desks_path=desks_path, replace_desks=lambda new: setattr(services, "desks", new),
     )
     return app, services
 

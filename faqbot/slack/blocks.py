@@ -173,13 +173,19 @@ def help_message() -> list[Block]:
     return [{"type": "section", "text": {"type": "mrkdwn", "text": HELP}}]
 
 
-def entry_list(entries: Sequence[Entry], tag: str | None, tags: Sequence[str]) -> list[Block]:
-    """The entries (of one tag) as bullet lines with their ids, for `/faq show <id>`."""
+def entry_list(entries: Sequence[Entry], tag: str | None, tags: Sequence[str], here: int = 0) -> list[Block]:
+    """The entries (of one tag) as bullet lines with their ids, for `/faq show <id>`; the
+    first `here` are the ones that answer in the channel asking, listed under their own heading."""
     if not entries:
         known = ", ".join(f"`{t}`" for t in tags) or "none"
         return [{"type": "section", "text": {"type": "mrkdwn", "text": f"No entries tagged `{tag}`. Tags: {known}."}}]
     title = f"*{len(entries)} FAQ entries" + (f" tagged `{tag}`*" if tag else "*")
-    lines = [title, *(f"• {e.question} `{e.id}`" for e in entries)]
+    lines = [f"• {e.question} `{e.id}`" for e in entries]
+    if 0 < here < len(lines):
+        lines.insert(here, "_Elsewhere in the FAQ:_")
+    if here:
+        lines.insert(0, "_Answered in this channel:_")
+    lines.insert(0, title)
     blocks = sections("\n".join(lines))
     if len(blocks) > MESSAGE_BLOCKS - 1:
         kept = blocks[: MESSAGE_BLOCKS - 2]

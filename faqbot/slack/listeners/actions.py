@@ -43,7 +43,7 @@ def handle_feedback(body: Body, action: dict[str, Any], respond: Respond, contex
     others = [faq.by_id[i] for i in value.others if i in faq.by_id]
     if not helpful and others:
         message += blocks.suggestions(value, others, "Maybe one of these?")
-    if not helpful and services.can_hand_off([value.entry, *value.others]):
+    if not helpful and services.can_hand_off([value.entry, *value.others], value.where.partition(":")[0]):
         message.append(blocks.ask_human(value))
     replies.send(respond, logger, text=replies.plain(entry.answer), blocks=message, replace_original=True)
 

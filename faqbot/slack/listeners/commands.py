@@ -49,7 +49,7 @@ def _question(text: str, services: Services, command: Command) -> replies.Reply:
     match = services.matcher.match(text, "direct")
     question = replies.question_record(match, "command", command["user_id"], answered=match.entry is not None)
     services.store.record_question(question)
-    handoff = services.can_hand_off([s.entry.id for s in match.suggestions])
+    handoff = services.can_hand_off([s.entry.id for s in match.suggestions], command.get("channel_id", ""))
     return replies.reply_to(match, question, shareable=True, where=f"{command.get('channel_id', '')}:", handoff=handoff)
 
 
@@ -58,11 +58,17 @@ def _help(args: list[str], services: Services, command: Command) -> replies.Repl
 
 
 def _list(args: list[str], services: Services, command: Command) -> replies.Reply:
-    faq = services.matcher.faq
+    """Every entry (or a tag's); in a channel with a desk, the channel's entries first."""
+    matcher = services.matcher
     tag = args[0].lower() if args else None
-    entries = [e for e in faq.entries if tag is None or tag in (t.lower() for t in e.tags)]
-    tags = sorted({t for e in faq.entries for t in e.tags})
-    message = blocks.entry_list(entries, tag, tags)
+    listed = [i for i, e in enumerate(matcher.faq.entries) if tag is None or tag in (t.lower() for t in e.tags)]
+    desk_tags = services.desk(command.get("channel_id", "")).tags
+    answering = matcher.tagged(desk_tags) if desk_tags else None  # None: every entry answers there
+    here = [i for i in listed if answering is not None and answering[i]]
+    elsewhere = [i for i in listed if answering is None or not answering[i]]
+    entries = [matcher.faq.entries[i] for i in here + elsewhere]
+    tags = sorted({t for e in matcher.faq.entries for t in e.tags})
+    message = blocks.entry_list(entries, tag, tags, here=len(here))
     return replies.Reply(f"{len(entries)} FAQ entries", message)
 
 

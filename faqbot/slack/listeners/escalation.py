@@ -1,7 +1,7 @@
 """Handing a question to a human: "Ask a human" under a reply that was not sure (or after a
-👎) posts the question, with a link to where it was asked, in the triage channel
-(FAQBOT_ESCALATION_CHANNEL), naming the owners of its closest entry; without a triage
-channel, the owners get it directly. The conversation is told who was asked. "Resolved" on
+👎) posts the question, with a link to where it was asked, in the triage channel (the
+asking channel's `escalation` in channels.yaml, else FAQBOT_ESCALATION_CHANNEL), naming the
+owners of its closest entry; without a triage channel, the owners get it directly. The conversation is told who was asked. "Resolved" on
 the triage post closes the loop in both places and offers to add the answer to the FAQ.
 """
 
@@ -15,6 +15,7 @@ from slack_bolt import App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from faqbot.faq.loading import CHANNELS_FILE
 from faqbot.slack import blocks, replies
 from faqbot.slack.blocks import ButtonValue
 from faqbot.slack.listeners.handoff import ack_then
@@ -33,16 +34,17 @@ def handle_ask_human(body: Body, action: dict[str, Any], respond: Respond, clien
     value = ButtonValue.load(action["value"])
     user = body["user"]["id"]
     entry_id, owners = services.owners_of([i for i in (value.entry, *value.others) if i])
-    channel = services.escalation_channel
+    where_channel, _, where_ts = value.where.partition(":")
+    channel = services.desk(where_channel).escalation
     if not channel and not owners:
         replies.send(respond, logger, response_type="ephemeral", replace_original=False,
-                     text="Nobody is set up to take questions yet: ask an FAQ admin to set FAQBOT_ESCALATION_CHANNEL.")
+                     text="Nobody is set up to take questions yet: ask an FAQ admin to set FAQBOT_ESCALATION_CHANNEL"
+                          f" (or this channel's escalation in {CHANNELS_FILE}).")
         return
     if not services.store.claim(f"handoff:{value.question}", CLAIM_S):  # a double click, a retried request
         replies.send(respond, logger, response_type="ephemeral", replace_original=False,
                      text="Someone has been asked about this already; they'll reply in the conversation.")
         return
-    where_channel, _, where_ts = value.where.partition(":")
     handoff = Handoff(value.question, user, channel or ",".join(owners))
     link = permalink(client, where_channel, where_ts, logger) if where_ts else ""
     post = _triage_post(value, user, link, entry_id, owners, handoff.id)

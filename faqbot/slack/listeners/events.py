@@ -66,10 +66,12 @@ def _first_sight(event: Event, context: BoltContext) -> bool:
 
 
 def _reply_always(event: Event, surface: str, services: Services, client: WebClient, in_thread: bool) -> None:
-    match = services.matcher.match(event.get("text") or "", "direct")
+    """A DM or an @mention: the direct bar, and in a channel with a desk only its entries."""
+    tags = services.desk(event["channel"]).tags
+    match = services.matcher.match(event.get("text") or "", "direct", tags)
     question = replies.question_record(match, surface, event["user"], answered=match.entry is not None)
     thread_ts = (event.get("thread_ts") or event["ts"]) if in_thread else None
-    reply = replies.reply_to(match, question, where=_where(event), handoff=_can_hand_off(services, match))
+    reply = replies.reply_to(match, question, where=_where(event), handoff=_can_hand_off(services, match, event))
     _post(services, client, question, reply, event, thread_ts)
 
 
@@ -78,15 +80,17 @@ def _where(event: Event) -> str:
     return f"{event['channel']}:{event.get('thread_ts') or event['ts']}"
 
 
-def _can_hand_off(services: Services, match: Match) -> bool:
-    return services.can_hand_off([s.entry.id for s in match.suggestions])
+def _can_hand_off(services: Services, match: Match, event: Event) -> bool:
+    return services.can_hand_off([s.entry.id for s in match.suggestions], event["channel"])
 
 
 def _reply_in_channel(event: Event, services: Services, client: WebClient) -> None:
-    """Answer in a thread when confident; otherwise what the channel's mode says."""
-    mode = services.channel_mode(event["channel"])
-    match = services.matcher.match(event["text"], "channel")
+    """Answer in a thread when confident; otherwise what the channel's mode says. A channel's
+    desk picks the entries that may answer there, and its bar."""
+    desk = services.desk(event["channel"])
+    match = services.matcher.match(event["text"], "channel", desk.tags, desk.threshold)
     thread_ts = event.get("thread_ts") or event["ts"]
+    mode = desk.mode
     if match.entry is not None and mode != "silent":
         question = replies.question_record(match, "channel", event["user"], answered=True)
         _post(services, client, question, replies.answer(match, question, where=_where(event)), event, thread_ts)
@@ -94,7 +98,7 @@ def _reply_in_channel(event: Event, services: Services, client: WebClient) -> No
     question = replies.question_record(match, "channel", event["user"], answered=False)
     services.store.record_question(question)
     if mode == "suggest" and match.suggestions:  # (suggest is not silent: so there was no answer)
-        reply = replies.not_sure(match, question, _where(event), _can_hand_off(services, match))
+        reply = replies.not_sure(match, question, _where(event), _can_hand_off(services, match, event))
         client.chat_postEphemeral(
             channel=event["channel"], user=event["user"], thread_ts=thread_ts, text=reply.text, blocks=reply.blocks
         )
