@@ -15,6 +15,7 @@ from slack_bolt import App, BoltContext, SetStatus, SetSuggestedPrompts
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from faqbot.faq.schema import Entry
 from faqbot.insights.report import most_asked, since
 from faqbot.slack import blocks, replies
 from faqbot.slack.blocks import ButtonValue
@@ -35,6 +36,7 @@ def is_messages_tab(event: Event) -> bool:
 
 def handle_messages_tab_opened(event: Event, client: WebClient, context: BoltContext,
                                set_suggested_prompts: SetSuggestedPrompts, logger: Logger) -> None:
+    """Prompts on every opening (they follow what is asked), the greeting on the first."""
     services = services_of(context)
     entries = most_asked(services.store, since(MOST_ASKED_SINCE), services.matcher.faq, PROMPTS)
     if entries:
@@ -45,7 +47,7 @@ def handle_messages_tab_opened(event: Event, client: WebClient, context: BoltCon
     _greet_once(client, services, event, entries, logger)
 
 
-def _greet_once(client: WebClient, services: Services, event: Event, entries: list, logger: Logger) -> None:
+def _greet_once(client: WebClient, services: Services, event: Event, entries: list[Entry], logger: Logger) -> None:
     """Claimed after the ack, like a message; given back when the greeting could not be posted."""
     key = f"greeted:{event['user']}"
     if not services.store.claim(key, GREETED_S):
