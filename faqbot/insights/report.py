@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 from rapidfuzz import fuzz, process
 
+from faqbot.faq.schema import Entry, Faq
 from faqbot.matching.encoder import Encoder
 from faqbot.matching.fuzzy import content_words
 from faqbot.store.interface import Question, Store
@@ -120,6 +121,14 @@ def stats(store: Store, since: datetime) -> Stats:
         helpful=helpful[True], not_helpful=helpful[False], top_entries=usage.top_entries,
         most_unhelpful=usage.most_unhelpful, days=days, handoffs=usage.handoffs, resolved=usage.resolved,
     )
+
+
+def most_asked(store: Store, since: datetime, faq: Faq, count: int) -> list[Entry]:
+    """The `count` entries that answered most questions since then and are still in the FAQ,
+    topped up with the FAQ's first entries (a new install has no records yet)."""
+    answered = store.usage(since, 2 * count).top_entries  # spares for entries that left the FAQ
+    ids = [e for e, _ in answered if e in faq.by_id] + [e.id for e in faq.entries]
+    return [faq.by_id[e] for e in dict.fromkeys(ids)][:count]
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from faqbot.slack.listeners import actions, commands, escalation, events, functions, shortcuts, submissions
+from faqbot.slack.listeners import actions, commands, escalation, events, functions, messages_tab, shortcuts, submissions
 
 
 def register(app: App) -> None:
@@ -14,4 +14,5 @@ def register(app: App) -> None:
     escalation.register(app)
     submissions.register(app)
     functions.register(app)
+    messages_tab.register(app)  # before events: its app_home_opened listener takes the Home tab
     events.register(app)  # last: its message listener is the catch-all

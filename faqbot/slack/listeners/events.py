@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltContext, SetStatus
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -15,6 +15,7 @@ from faqbot.matching.channel_gate import looks_like_question
 from faqbot.matching.matcher import Match
 from faqbot.slack import home, replies
 from faqbot.slack.listeners.handoff import ack_then
+from faqbot.slack.listeners.messages_tab import show_loading
 from faqbot.slack.replies import Reply
 from faqbot.slack.services import Services, services_of
 from faqbot.store.interface import Question
@@ -31,11 +32,12 @@ def handle_app_mention(event: Event, context: BoltContext, client: WebClient) ->
         _reply_always(event, "mention", services_of(context), client, in_thread=True)
 
 
-def handle_message(event: Event, context: BoltContext, client: WebClient) -> None:
+def handle_message(event: Event, context: BoltContext, client: WebClient, set_status: SetStatus | None) -> None:
     """Every message the app can see; registered last, so no message goes unhandled."""
     text = event.get("text") or ""
-    if event.get("channel_type") == "im":
+    if event.get("channel_type") == "im":  # the Messages tab: no Assistant middleware, so answered here alone
         if _first_sight(event, context):
+            show_loading(set_status, event, log)
             _reply_always(event, "dm", services_of(context), client, in_thread=bool(event.get("thread_ts")))
     elif context.bot_user_id and f"<@{context.bot_user_id}>" in text:
         return  # its app_mention event replies

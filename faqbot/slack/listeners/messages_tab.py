@@ -1,0 +1,89 @@
+"""The Messages tab, the app's front door, in Slack's agent messaging experience (`agent_view`
+in manifest.yml; the `Assistant` class serves the older `assistant_view`). Opening the tab
+(`app_home_opened`, tab `messages`) pins the most asked questions above the composer as
+suggested prompts, and the first time greets the person with them as buttons, for clients
+that show no prompts; a click answers that entry. What people type there are DMs, answered
+by events.handle_message, which shows a loading status when the answer goes to a thread."""
+
+from __future__ import annotations
+
+import re
+from logging import Logger
+from typing import Any
+
+from slack_bolt import App, BoltContext, SetStatus, SetSuggestedPrompts
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from faqbot.faq.schema import Entry
+from faqbot.insights.report import most_asked, since
+from faqbot.slack import blocks, replies
+from faqbot.slack.blocks import ButtonValue
+from faqbot.slack.greeting import PROMPT_PREFIX, PROMPTS, PROMPTS_TITLE, greeting, prompts
+from faqbot.slack.listeners.actions import GONE
+from faqbot.slack.listeners.handoff import ack_then
+from faqbot.slack.services import Services, services_of
+
+Event = dict[str, Any]
+MOST_ASKED_SINCE = "30d"  # the period whose most answered entries are suggested
+GREETED_S = 10 * 365 * 24 * 3600.0  # greeted once: a claim that outlasts any install
+LOADING = "is looking in the FAQ…"
+
+
+def is_messages_tab(event: Event) -> bool:
+    return event.get("tab") == "messages"
+
+
+def handle_messages_tab_opened(event: Event, client: WebClient, context: BoltContext,
+                               set_suggested_prompts: SetSuggestedPrompts, logger: Logger) -> None:
+    """Prompts on every opening (they follow what is asked), the greeting on the first."""
+    services = services_of(context)
+    entries = most_asked(services.store, since(MOST_ASKED_SINCE), services.matcher.faq, PROMPTS)
+    if entries:
+        try:  # no thread_ts: in agent_view the prompts belong to the tab (with one, Slack drops the call)
+            set_suggested_prompts(prompts=prompts(entries), title=PROMPTS_TITLE)
+        except SlackApiError as exc:  # the app without agent_view, or installed before assistant:write
+            logger.warning("no suggested prompts in the Messages tab: %s", exc.response.get("error"))
+    _greet_once(client, services, event, entries, logger)
+
+
+def _greet_once(client: WebClient, services: Services, event: Event, entries: list[Entry], logger: Logger) -> None:
+    """Claimed after the ack, like a message; given back when the greeting could not be posted."""
+    key = f"greeted:{event['user']}"
+    if not services.store.claim(key, GREETED_S):
+        return
+    reply = greeting(event["user"], entries)
+    try:
+        client.chat_postMessage(channel=event["channel"], text=reply.text, blocks=reply.blocks)
+    except SlackApiError as exc:
+        services.store.release(key)  # the next opening tries again
+        logger.warning("could not greet in %s: %s", event["channel"], exc.response.get("error"))
+
+
+def handle_prompt(body: dict[str, Any], action: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """A greeting's question clicked: its answer, as `/faq show` gives one (nothing was asked, so nothing to rate)."""
+    channel = body["channel"]["id"]
+    entry = services_of(context).matcher.faq.by_id.get(action.get("value", ""))
+    if entry is None:
+        client.chat_postMessage(channel=channel, text=GONE)
+        return
+    value = ButtonValue(question="", entry=entry.id, how="one of the most asked")
+    client.chat_postMessage(channel=channel, text=replies.plain(entry.answer),
+                            blocks=blocks.answer(entry, value, feedback=False), unfurl_links=False, unfurl_media=False)
+
+
+def show_loading(set_status: SetStatus | None, event: Event, logger: Logger) -> None:
+    """A loading status on a DM's thread (an assistant thread, or a reply in agent_view), which
+    the answer posted there clears; a DM answered outside a thread gets none, as it would linger."""
+    if set_status is None or not event.get("thread_ts"):
+        return
+    try:
+        set_status(status=LOADING)
+    except SlackApiError as exc:  # a status is a nicety: the answer goes out anyway
+        logger.warning("no loading status in %s: %s", event.get("channel"), exc.response.get("error"))
+
+
+def register(app: App) -> None:
+    # before events.register, whose app_home_opened listener (the Home tab) takes every tab
+    app.event("app_home_opened", matchers=[is_messages_tab])(**ack_then(handle_messages_tab_opened))
+    app.action(re.compile(f"^{PROMPT_PREFIX}\\d+$"))(**ack_then(handle_prompt))
