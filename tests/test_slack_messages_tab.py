@@ -20,13 +20,6 @@ from tests.test_slack_escalation import click
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack().start()
-    yield slack
-    slack.stop()
-
-
-@pytest.fixture
 def bot(fake: FakeSlack, faq_file: Path) -> Iterator[Bot]:
     yield from serve(fake, faq_file)
 
