@@ -51,6 +51,7 @@ class FakeSlack:
     workspace_admins: set[str] = field(default_factory=set)  # users.info says is_admin for these
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # (channel, ts) -> messages
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group ID -> member IDs
+    memberships: dict[str, list[str]] = field(default_factory=dict)  # user ID -> the channels they are in
     _failures: dict[str, Failure] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -140,6 +141,10 @@ class FakeSlack:
         if method == "usergroups.users.list":
             members = self.usergroups.get(body.get("usergroup", ""))
             return {"ok": True, "users": members} if members is not None else {"ok": False, "error": "no_such_subteam"}
+        if method == "users.conversations":
+            channels = self.memberships.get(body.get("user", ""))
+            return {"ok": True, "channels": [{"id": c} for c in channels]} if channels is not None else {
+                "ok": False, "error": "user_not_found"}
         if method == "chat.getPermalink":
             channel, message = body.get("channel", ""), body.get("message_ts", "").replace(".", "")
             return {"ok": True, "permalink": f"https://test.slack.com/archives/{channel}/p{message}"}

@@ -621,9 +621,10 @@ def test_manifest_asks_for_exactly_the_scopes_its_events_and_replies_need() -> N
     data = manifest()
     events = data["settings"]["event_subscriptions"]["bot_events"]
     assert set(events) == set(EVENT_SCOPES)
-    # users:read: admins; usergroups:read: user groups owning entries; assistant:write: the Messages tab's prompts
+    # users:read: admins; usergroups:read: user groups owning entries; assistant:write: the Messages tab's prompts,
+    # channels:read and groups:read: the help desks of a person's channels among them
     needed = [s for s in EVENT_SCOPES.values() if s] + ["chat:write", "commands", "users:read", "usergroups:read",
-                                                        "assistant:write"]
+                                                        "assistant:write", "channels:read", "groups:read"]
     assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted(needed)
     assert [c["command"] for c in data["features"]["slash_commands"]] == [blocks.COMMAND]
     assert [(s["callback_id"], s["type"]) for s in data["features"]["shortcuts"]] == [(ADD_TO_FAQ, "message")]

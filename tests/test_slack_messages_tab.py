@@ -15,6 +15,7 @@ from faqbot.slack.greeting import PROMPT_PREFIX, PROMPTS_TITLE
 from faqbot.slack.listeners.messages_tab import LOADING
 from faqbot.store.interface import Question
 from tests.fake_slack import FakeSlack
+from tests.conftest import write
 from tests.test_slack_app import DM, USER, Bot, blocks_of, buttons, manifest, message, serve, texts
 from tests.test_slack_escalation import click
 
@@ -58,6 +59,7 @@ def test_opening_the_tab_suggests_the_most_asked_and_greets_once(bot: Bot) -> No
     assert [b["value"] for b in buttons(blocks_of(greeting))] == ["vpn", "request-pto", "reset-password"]
     assert buttons(blocks_of(greeting))[0]["action_id"] == f"{PROMPT_PREFIX}0"
     assert bot.fake.of("views.publish") == []  # the Home tab is not drawn for the Messages tab
+    assert bot.fake.of("users.conversations") == []  # no help desks: their channels do not matter
     open_tab(bot, user="U0NEWCOMER")
     assert len(bot.fake.wait_for("chat.postMessage", 2)) == 2  # once per person
 
@@ -131,3 +133,20 @@ def test_the_manifest_declares_the_agent_messaging_experience() -> None:
     assert "assistant:write" in data["oauth_config"]["scopes"]["bot"]  # assistant.threads.setSuggestedPrompts
     assert not [e for e in data["settings"]["event_subscriptions"]["bot_events"] if e.startswith("assistant_")]
     assert features["app_home"]["messages_tab_enabled"] is True
+
+
+def test_the_help_desks_of_their_channels_come_first(fake: FakeSlack, faq_file: Path) -> None:
+    write(faq_file.parent / "channels.yaml", "channels:\n  C0HR:\n    tags: [hr]\n  C0ALL: {}\n")
+    fake.memberships.update({USER: ["C0RANDOM", "C0HR"], "U0ALL": ["C0ALL", "C0HR"]})  # C0ALL: every entry
+    for bot in serve(fake, faq_file):
+        asked(bot, "vpn", 3)
+        for user in (USER, "U0ALL", "U0UNKNOWN"):  # the last: Slack says user_not_found
+            open_tab(bot, user=user)
+            bot.executor.wait_idle()
+        calls = bot.fake.of("assistant.threads.setSuggestedPrompts")
+        assert [[p["message"] for p in prompts_of(call)] for call in calls] == [
+            ["How do I request time off?", "How do I connect to the VPN?", "How do I reset my password?"],
+            ["How do I connect to the VPN?", "How do I reset my password?", "How do I request time off?"],
+            ["How do I connect to the VPN?", "How do I reset my password?", "How do I request time off?"],
+        ]
+        assert [c.body["user"] for c in bot.fake.of("users.conversations")] == [USER, "U0ALL", "U0UNKNOWN"]

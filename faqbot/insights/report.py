@@ -9,9 +9,10 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter, OrderedDict, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import islice
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -123,12 +124,16 @@ def stats(store: Store, since: datetime) -> Stats:
     )
 
 
-def most_asked(store: Store, since: datetime, faq: Faq, count: int) -> list[Entry]:
+def most_asked(store: Store, since: datetime, faq: Faq, count: int,
+               first: Callable[[Entry], bool] | None = None) -> list[Entry]:
     """The `count` entries that answered most questions since then and are still in the FAQ,
-    topped up with the FAQ's first entries (a new install has no records yet)."""
-    answered = store.usage(since, 2 * count).top_entries  # spares for entries that left the FAQ
-    ids = [e for e, _ in answered if e in faq.by_id] + [e.id for e in faq.entries]
-    return [faq.by_id[e] for e in dict.fromkeys(ids)][:count]
+    topped up with the FAQ's first entries (a new install has no records yet); the ones
+    `first` picks (the person's channels' entries) ahead of the others."""
+    spares = 2 * count if first is None else 10 * count  # for entries that left the FAQ, or `first` passes over
+    answered = [faq.by_id[e] for e, _ in store.usage(since, spares).top_entries if e in faq.by_id]
+    ahead = [] if first is None else [e for e in answered if first(e)] + list(
+        islice((e for e in faq.entries if first(e)), count))
+    return list({e.id: e for e in [*ahead, *answered, *faq.entries[:count]]}.values())[:count]
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """The Messages tab, the app's front door, in Slack's agent messaging experience (`agent_view`
 in manifest.yml; the `Assistant` class serves the older `assistant_view`). Opening the tab
 (`app_home_opened`, tab `messages`) pins the most asked questions above the composer as
-suggested prompts, and the first time greets the person with them as buttons, for clients
-that show no prompts; a click answers that entry. What people type there are DMs, answered
+suggested prompts (those of the help desks in the person's channels first), and the first
+time greets the person with them as buttons, for clients that show no prompts; a click
+answers that entry. What people type there are DMs, answered
 by events.handle_message, which shows a loading status when the answer goes to a thread."""
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ Event = dict[str, Any]
 MOST_ASKED_SINCE = "30d"  # the period whose most answered entries are suggested
 GREETED_S = 10 * 365 * 24 * 3600.0  # greeted once: a claim that outlasts any install
 LOADING = "is looking in the FAQ…"
+USER_CHANNELS = 1000  # channels of one person read for their desks: Slack's largest page
 
 
 def is_messages_tab(event: Event) -> bool:
@@ -38,13 +40,33 @@ def handle_messages_tab_opened(event: Event, client: WebClient, context: BoltCon
                                set_suggested_prompts: SetSuggestedPrompts, logger: Logger) -> None:
     """Prompts on every opening (they follow what is asked), the greeting on the first."""
     services = services_of(context)
-    entries = most_asked(services.store, since(MOST_ASKED_SINCE), services.matcher.faq, PROMPTS)
+    tags = _their_desks_tags(client, services, event["user"], logger)
+    first = (lambda entry: any(t.lower() in tags for t in entry.tags)) if tags else None
+    entries = most_asked(services.store, since(MOST_ASKED_SINCE), services.matcher.faq, PROMPTS, first)
     if entries:
         try:  # no thread_ts: in agent_view the prompts belong to the tab (with one, Slack drops the call)
             set_suggested_prompts(prompts=prompts(entries), title=PROMPTS_TITLE)
         except SlackApiError as exc:  # the app without agent_view, or installed before assistant:write
             logger.warning("no suggested prompts in the Messages tab: %s", exc.response.get("error"))
     _greet_once(client, services, event, entries, logger)
+
+
+def _their_desks_tags(client: WebClient, services: Services, user: str, logger: Logger) -> frozenset[str]:
+    """The tags of the help desks (channels.yaml) in the channels this person is in: their
+    entries are suggested first. None known (no desks, a desk of every entry, or Slack
+    would not say): nothing is put first."""
+    if not services.desks.by_channel:
+        return frozenset()
+    try:
+        found = client.users_conversations(user=user, types="public_channel,private_channel", exclude_archived=True,
+                                           limit=USER_CHANNELS)
+    except SlackApiError as exc:  # an install from before channels:read, a user Slack does not know
+        logger.warning("suggesting the workspace's most asked: no channels for %s: %s", user, exc.response.get("error"))
+        return frozenset()
+    desks = [services.desks.get(c["id"]) for c in found.get("channels", []) if c.get("id") in services.desks.by_channel]
+    if not desks or any(not desk.tags for desk in desks):
+        return frozenset()
+    return frozenset().union(*(desk.tags for desk in desks))
 
 
 def _greet_once(client: WebClient, services: Services, event: Event, entries: list[Entry], logger: Logger) -> None:
