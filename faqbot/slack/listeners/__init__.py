@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from faqbot.slack.listeners import actions, commands, escalation, events, functions, shortcuts, submissions
+from faqbot.slack.listeners import (
+    actions, commands, escalation, events, functions, shortcuts, submissions, uninstalls,
+)
 
 
 def register(app: App) -> None:
@@ -14,4 +16,5 @@ def register(app: App) -> None:
     escalation.register(app)
     submissions.register(app)
     functions.register(app)
+    uninstalls.register(app)
     events.register(app)  # last: its message listener is the catch-all
