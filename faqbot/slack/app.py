@@ -97,7 +97,7 @@ def web_client(token: str | None, base_url: str = WebClient.BASE_URL) -> WebClie
 def create_app(settings: Settings, services: Services, mode: Mode, client: WebClient | None = None,
                listener_executor: Executor | None = None, oauth: OAuthSettings | None = None) -> App:
     """The app, with requests verified in HTTP mode (Socket Mode connections are authenticated instead).
-    `oauth`: OAuth mode (installs/installs.py), each request authorised by its workspace's installation;
+    `oauth`: OAuth mode (faqbot/slack/installs.py), each request authorised by its workspace's installation;
     the installation store is given to the App too, so token rotation goes through `client` (Slack's URL, retries)."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
@@ -158,14 +158,14 @@ def _provide(services: Services, only_own_records: bool) -> Callable[..., None]:
     with `only_own_records` (OAuth mode), reads that workspace's only."""
 
     def provide_services(context: BoltContext, body: dict[str, Any], next_: Callable[[], None]) -> None:
-        store = WorkspaceStore(services.store, workspace_of(context, body), only_own_records)
+        store = WorkspaceStore(services.store, _workspace_of(context, body), only_own_records)
         context[CONTEXT_KEY] = dataclasses.replace(services, store=store)
         next_()
 
     return provide_services
 
 
-def workspace_of(context: BoltContext, body: dict[str, Any]) -> str | None:
+def _workspace_of(context: BoltContext, body: dict[str, Any]) -> str | None:
     """The workspace a request came from: Bolt's team, else (an org-wide install's events carry
     no team in their authorization) the event's own team, else the Enterprise Grid org."""
     return context.team_id or body.get("team_id") or context.enterprise_id
