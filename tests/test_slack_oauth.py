@@ -23,12 +23,13 @@ from faqbot.faq.loading import load_faq
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import SlackSetupError, assemble, connection_mode, web_client
 from faqbot.slack.installs import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH, oauth_settings
-from faqbot.slack.server import wsgi_app
+from faqbot.slack.server import HEALTH_PATH, wsgi_app
 from faqbot.store import tables
 from faqbot.store.sql import SqlStore
 from tests.conftest import EPOCH, ConceptEncoder
-from tests.fake_slack import FakeSlack, Installed, LocalServer
+from tests.fake_slack import FakeSlack, Installed, LocalServer, signed_post
 from tests.test_slack_app import CALIBRATION, DM, FORM, MANIFEST, SECRET, USER, Bot, TrackingExecutor, message, texts
+from tests.test_slack_serve import free_port, start_faqbot, stop, wait_until_healthy
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "0123456789abcdef0123456789abcdef"
 TEAM_A, TEAM_B, ORG, TEAM_IN_ORG = "T0AAA", "T0BBB", "E0ORG", "T0CCC"
@@ -58,9 +59,9 @@ def bot(fake: FakeSlack, faq_file: Path) -> Iterator[Bot]:
     executor.shutdown()
 
 
-def get(bot: Bot, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
+def get(base: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
     """A browser's GET, redirects not followed."""
-    host, port = urllib.parse.urlsplit(bot.url).netloc.split(":")
+    host, port = urllib.parse.urlsplit(base).netloc.split(":")
     connection = http.client.HTTPConnection(host, int(port), timeout=10)
     connection.request("GET", path, headers=headers or {})
     response = connection.getresponse()
@@ -69,7 +70,7 @@ def get(bot: Bot, path: str, headers: dict[str, str] | None = None) -> tuple[int
 
 def start_install(bot: Bot) -> tuple[str, str]:
     """GET the install link: the state Slack will hand back, and the cookie it was set in."""
-    status, headers, _ = get(bot, INSTALL_PATH)
+    status, headers, _ = get(bot.url, INSTALL_PATH)
     assert status == 302
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(headers["Location"]).query)["state"][0]
     return state, headers["Set-Cookie"].split(";")[0]
@@ -80,7 +81,7 @@ def install(bot: Bot, team: str | None, enterprise: str | None = None, expires_i
     state, cookie = start_install(bot)
     code = f"code-{team or enterprise}"
     bot.fake.grant(code, team, enterprise, expires_in)
-    status, _, page = get(bot, f"{REDIRECT_PATH}?code={code}&state={state}", {"Cookie": cookie})
+    status, _, page = get(bot.url, f"{REDIRECT_PATH}?code={code}&state={state}", {"Cookie": cookie})
     assert status == 200 and "Thank you!" in page
     return [t for t, i in bot.fake.tokens.items() if i == Installed(team, enterprise, expires_in)
             and t.startswith("xoxe.xoxb-")][-1]
@@ -120,7 +121,7 @@ def bots_of(bot: Bot) -> list[tuple[str | None, str | None]]:
 
 
 def test_the_install_link_redirects_to_slacks_authorize_page_with_state_and_scopes(bot: Bot) -> None:
-    status, headers, _ = get(bot, INSTALL_PATH)
+    status, headers, _ = get(bot.url, INSTALL_PATH)
     assert status == 302
     url = urllib.parse.urlsplit(headers["Location"])
     assert f"{url.scheme}://{url.netloc}{url.path}" == bot.fake.root + "oauth/v2/authorize"
@@ -128,7 +129,8 @@ def test_the_install_link_redirects_to_slacks_authorize_page_with_state_and_scop
     assert query["client_id"] == [CLIENT_ID] and query["scope"] == [",".join(BOT_SCOPES)]
     assert "user_scope" not in query  # bot tokens only
     assert headers["Set-Cookie"].startswith(f"slack-app-oauth-state={query['state'][0]};")  # the browser's check
-    assert get(bot, "/slack/elsewhere")[0] == 404
+    assert get(bot.url, "/slack/elsewhere")[0] == 404 and get(bot.url, HEALTH_PATH)[0] == 200
+    assert signed_post(bot.url + INSTALL_PATH, SECRET, "x=1", FORM, signature="v0=forged")[0] == 401  # POSTs: signed only
 
 
 def test_the_callback_exchanges_the_code_and_each_workspace_is_answered_with_its_own_token(bot: Bot) -> None:
@@ -150,16 +152,16 @@ def test_the_callback_exchanges_the_code_and_each_workspace_is_answered_with_its
 
 def test_a_forged_or_replayed_state_is_refused_with_a_page_saying_why(bot: Bot) -> None:
     state, cookie = start_install(bot)
-    status, _, page = get(bot, f"{REDIRECT_PATH}?code=stolen&state={state}")  # not the browser that started it
+    status, _, page = get(bot.url, f"{REDIRECT_PATH}?code=stolen&state={state}")  # not the browser that started it
     assert status == 400 and "reason: invalid_browser" in page and f'href="{INSTALL_PATH}"' in page
     forged = "forged-state"
-    status, _, page = get(bot, f"{REDIRECT_PATH}?code=stolen&state={forged}",
+    status, _, page = get(bot.url, f"{REDIRECT_PATH}?code=stolen&state={forged}",
                           {"Cookie": f"slack-app-oauth-state={forged}"})
     assert status == 401 and "Something Went Wrong" in page and "reason: invalid_state" in page
     assert bot.fake.of("oauth.v2.access") == []  # no code was exchanged for a refused state
     bot.fake.grant("code-1", TEAM_A)
-    assert get(bot, f"{REDIRECT_PATH}?code=code-1&state={state}", {"Cookie": cookie})[0] == 200
-    status, _, page = get(bot, f"{REDIRECT_PATH}?code=code-1&state={state}", {"Cookie": cookie})  # replayed
+    assert get(bot.url, f"{REDIRECT_PATH}?code=code-1&state={state}", {"Cookie": cookie})[0] == 200
+    status, _, page = get(bot.url, f"{REDIRECT_PATH}?code=code-1&state={state}", {"Cookie": cookie})  # replayed
     assert status == 401 and "reason: invalid_state" in page
 
 
@@ -240,6 +242,22 @@ def test_the_manifest_says_how_to_switch_to_oauth_mode() -> None:
     manifest = MANIFEST.read_text(encoding="utf-8")
     assert f"#   - https://faqbot.example.com{REDIRECT_PATH}" in manifest
     assert "token_rotation_enabled: false  # OAuth mode: true" in manifest
+
+
+def test_faqbot_serve_runs_oauth_mode_from_its_environment(fake: FakeSlack, faq_file: Path, tmp_path: Path) -> None:
+    port = free_port()
+    env = {"SLACK_CLIENT_ID": CLIENT_ID, "SLACK_CLIENT_SECRET": CLIENT_SECRET, "SLACK_SIGNING_SECRET": SECRET,
+           "PORT": str(port), "FAQBOT_HOST": "127.0.0.1", "FAQBOT_SLACK_API_URL": fake.api_url}
+    process = start_faqbot(faq_file, tmp_path, env)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(url, process)
+        status, headers, _ = get(url, INSTALL_PATH)
+        assert status == 302 and headers["Location"].startswith(fake.root + "oauth/v2/authorize?")
+    finally:
+        output = stop(process)
+    assert f"OAuth mode: install at {INSTALL_PATH}" in output
+    assert CLIENT_SECRET not in output and SECRET not in output
 
 
 def test_oauth_mode_is_http_mode_with_no_bot_token() -> None:
