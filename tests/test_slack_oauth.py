@@ -25,10 +25,13 @@ from faqbot.slack.app import SlackSetupError, assemble, connection_mode, web_cli
 from faqbot.slack.installs import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH, oauth_settings
 from faqbot.slack.server import HEALTH_PATH, wsgi_app
 from faqbot.store import tables
+from faqbot.store.interface import Question
 from faqbot.store.sql import SqlStore
 from tests.conftest import EPOCH, ConceptEncoder
-from tests.fake_slack import FakeSlack, Installed, LocalServer, signed_post
-from tests.test_slack_app import CALIBRATION, DM, FORM, MANIFEST, SECRET, USER, Bot, TrackingExecutor, message, texts
+from tests.fake_slack import TEAM, FakeSlack, Installed, LocalServer, signed_post
+from tests.test_slack_app import (
+    CALIBRATION, DM, FORM, MANIFEST, SECRET, USER, Bot, TrackingExecutor, last_reply, message, serve, texts,
+)
 from tests.test_slack_serve import free_port, start_faqbot, stop, wait_until_healthy
 
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "0123456789abcdef0123456789abcdef"
@@ -236,6 +239,17 @@ def test_records_carry_their_workspace_and_stats_count_their_own(bot: Bot) -> No
     [home] = bot.fake.wait_for("views.publish")
     view = home.body["view"]
     assert "1 questions, 1 answered (100%)" in texts((json.loads(view) if isinstance(view, str) else view)["blocks"])
+
+
+def test_token_mode_records_its_workspace_and_still_counts_older_records(fake: FakeSlack, faq_file: Path) -> None:
+    for bot in serve(fake, faq_file, admins=ADMIN):
+        bot.store.record_question(Question("where is lunch", "dm", USER, None, 0.1, "none", False))  # before 0006
+        bot.command("how do I reset my password")
+        bot.fake.wait_for("response/command")
+        bot.executor.wait_idle()
+        assert sorted(q.team_id or "" for q in bot.store.questions(EPOCH)) == ["", TEAM]
+        bot.command("stats", user=ADMIN)
+        assert "2 questions, 1 answered (50%)" in last_reply(bot, 2)
 
 
 def test_the_manifest_says_how_to_switch_to_oauth_mode() -> None:
