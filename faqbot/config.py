@@ -72,6 +72,17 @@ class Settings(BaseSettings):
         None, validation_alias="SLACK_APP_TOKEN",
         description="App-level token (xapp-...) with connections:write; when set, Socket Mode is used.",
     )
+    slack_client_id: str | None = Field(
+        None, validation_alias="SLACK_CLIENT_ID",
+        description="With SLACK_CLIENT_SECRET: OAuth mode, installable to several workspaces (HTTP mode only).",
+    )
+    slack_client_secret: SecretStr | None = Field(
+        None, validation_alias="SLACK_CLIENT_SECRET", description="OAuth mode's client secret (App Credentials).",
+    )
+    slack_redirect_uri: str | None = Field(
+        None, validation_alias="SLACK_REDIRECT_URI",
+        description="OAuth mode: the Redirect URL, https://<host>/slack/oauth_redirect; needed when the app lists several.",
+    )
     slack_api_url: str = Field(
         "https://slack.com/api/", description="Slack's Web API base URL (GovSlack: https://slack-gov.com/api/).",
     )
@@ -115,7 +126,8 @@ class Settings(BaseSettings):
     def _ids(cls, value: object) -> object:
         return [v.strip() for v in value.split(",") if v.strip()] if isinstance(value, str) else value
 
-    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "user_hash_key", mode="before")
+    @field_validator("slack_bot_token", "slack_signing_secret", "slack_app_token", "user_hash_key", "slack_client_id",
+                     "slack_client_secret", "slack_redirect_uri", mode="before")
     @classmethod
     def _unset(cls, value: object) -> object:
         """`SLACK_BOT_TOKEN=` (as in a copied .env.example) means not set."""
@@ -142,8 +154,14 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """Credential values, for the log filter."""
-        secrets = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.user_hash_key)
+        secrets = (self.slack_bot_token, self.slack_signing_secret, self.slack_app_token, self.user_hash_key,
+                   self.slack_client_secret)
         return [s.get_secret_value() for s in secrets if s]
+
+    @property
+    def oauth(self) -> bool:
+        """OAuth mode: installed to workspaces through Slack's OAuth flow, tokens kept in the database."""
+        return self.slack_client_id is not None and self.slack_client_secret is not None
 
     def mode_of(self, channel: str) -> ChannelMode:
         return self.channel_modes.get(channel, self.channel_mode)

@@ -3,7 +3,10 @@ signed the way Slack signs them; and the app served locally to receive them.
 
 The Web API side records every call and answers like Slack does (JSON with "ok"); a test
 can make the next calls of a method fail with any status, headers and body, e.g. a 429
-with Retry-After.
+with Retry-After. For OAuth mode it hands out per-workspace tokens: `grant` prepares what
+oauth.v2.access gives for a code (a workspace, or an Enterprise Grid org for an org-wide
+install), rotated tokens are refreshed with their refresh token, and auth.test answers for
+each token it issued (revoked ones: invalid_auth).
 """
 
 from __future__ import annotations
@@ -44,6 +47,19 @@ class Failure:
     times: int
 
 
+@dataclass(frozen=True)
+class Installed:
+    """A workspace (or, with no team, an org-wide install on Enterprise Grid) that tokens were issued for."""
+
+    team: str | None
+    enterprise: str | None = None
+    expires_in: int = 12 * 3600  # a rotated bot token's life
+
+    @property
+    def bot_user(self) -> str:
+        return f"UBOT{self.team or self.enterprise}"
+
+
 @dataclass
 class FakeSlack:
     calls: list[Call] = field(default_factory=list)
@@ -52,6 +68,9 @@ class FakeSlack:
     threads: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)  # (channel, ts) -> messages
     usergroups: dict[str, list[str]] = field(default_factory=dict)  # user group ID -> member IDs
     memberships: dict[str, list[str]] = field(default_factory=dict)  # user ID -> the channels they are in
+    grants: dict[str, Installed] = field(default_factory=dict)  # OAuth code -> what installing gives
+    tokens: dict[str, Installed] = field(default_factory=dict)  # bot tokens issued, and refresh tokens
+    revoked: set[str] = field(default_factory=set)  # tokens auth.test refuses
     _failures: dict[str, Failure] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -84,6 +103,13 @@ class FakeSlack:
         """Answer calls to `path` (a method, or "response/" for response URLs) only after `seconds`."""
         self._delays[path] = seconds
 
+    def grant(self, code: str, team: str | None, enterprise: str | None = None, expires_in: int = 12 * 3600) -> None:
+        """oauth.v2.access with `code` installs to `team` (None: org-wide to `enterprise`)."""
+        self.grants[code] = Installed(team, enterprise, expires_in)
+
+    def revoke(self, installed: Installed) -> None:
+        self.revoked |= {t for t, i in self.tokens.items() if i == installed}
+
     def of(self, path: str) -> list[Call]:
         """Successful calls to one method (or response URL prefix), in order."""
         with self._lock:
@@ -110,18 +136,19 @@ class FakeSlack:
         self._record(Call(path, body, headers))
         if path.startswith("response/"):
             return 200, {}, "ok"
-        return 200, {}, self._api(path, body)
+        return 200, {}, self._api(path, body, headers)
 
     def _record(self, call: Call) -> None:
         with self._lock:
             self.calls.append(call)
             self._lock.notify_all()
 
-    def _api(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+    def _api(self, method: str, body: dict[str, Any], headers: dict[str, str]) -> dict[str, Any]:
         ts = f"{time.time():.6f}"
         if method == "auth.test":
-            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "faqbot",
-                    "team": "Test", "url": "https://test.slack.com/"}
+            return self._auth_test(headers.get("Authorization", "").removeprefix("Bearer "))
+        if method == "oauth.v2.access":
+            return self._oauth_access(body)
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
@@ -149,6 +176,37 @@ class FakeSlack:
             channel, message = body.get("channel", ""), body.get("message_ts", "").replace(".", "")
             return {"ok": True, "permalink": f"https://test.slack.com/archives/{channel}/p{message}"}
         return {"ok": True}
+
+
+    def _auth_test(self, token: str) -> dict[str, Any]:
+        if token in self.revoked:
+            return {"ok": False, "error": "invalid_auth"}
+        installed = self.tokens.get(token)
+        if installed is None:  # token mode's one workspace
+            return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": TEAM, "user": "faqbot",
+                    "team": "Test", "url": "https://test.slack.com/"}
+        return {"ok": True, "user_id": installed.bot_user, "bot_id": f"B{installed.bot_user}", "user": "faqbot",
+                "team_id": installed.team, "enterprise_id": installed.enterprise,
+                "is_enterprise_install": installed.team is None, "url": "https://org.enterprise.slack.com/"}
+
+    def _oauth_access(self, body: dict[str, Any]) -> dict[str, Any]:
+        """An install (a code) or a refresh (a refresh token): a new bot token and refresh token each time."""
+        if body.get("grant_type") == "refresh_token":
+            installed = self.tokens.get(body.get("refresh_token", ""))
+        else:
+            installed = self.grants.pop(body.get("code", ""), None)  # a code works once
+        if installed is None:
+            return {"ok": False, "error": "invalid_code" if "code" in body else "invalid_refresh_token"}
+        serial = len(self.tokens)
+        token, refresh = f"xoxe.xoxb-{installed.team or installed.enterprise}-{serial}", f"xoxe-1-refresh-{serial}"
+        self.tokens |= {token: installed, refresh: installed}
+        return {
+            "ok": True, "app_id": "A0APP", "access_token": token, "token_type": "bot", "scope": "chat:write,commands",
+            "bot_user_id": installed.bot_user, "refresh_token": refresh, "expires_in": installed.expires_in,
+            "team": {"id": installed.team, "name": f"Team {installed.team}"} if installed.team else None,
+            "enterprise": {"id": installed.enterprise, "name": "Org"} if installed.enterprise else None,
+            "is_enterprise_install": installed.team is None, "authed_user": {"id": "U0INSTALLER"},
+        }
 
 
 def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:

@@ -27,6 +27,7 @@ from faqbot.slack import blocks
 from faqbot.slack.listeners.functions import ANSWER_FROM_FAQ
 from faqbot.slack.proposal_views import ADD_TO_FAQ
 from faqbot.slack.app import assemble, web_client
+from faqbot.slack.installs import BOT_SCOPES
 from faqbot.slack.server import EVENTS_PATH, HEALTH_PATH, wsgi_app
 from faqbot.slack.services import Services
 from faqbot.store.sql import SqlStore
@@ -608,7 +609,7 @@ MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
 # What each subscribed event needs (api.slack.com/events), plus replying and the slash command.
 EVENT_SCOPES = {"app_home_opened": None, "app_mention": "app_mentions:read", "message.channels": "channels:history",
                 "message.groups": "groups:history", "message.im": "im:history", "message.mpim": "mpim:history",
-                "function_executed": None}
+                "function_executed": None, "app_uninstalled": None, "tokens_revoked": None}
 
 
 def manifest() -> dict[str, Any]:
@@ -638,6 +639,7 @@ def test_manifest_asks_for_exactly_the_scopes_its_events_and_replies_need() -> N
     assert data["features"]["app_home"]["messages_tab_read_only_enabled"] is False
     assert data["features"]["app_home"]["home_tab_enabled"] is True
     assert MANIFEST.read_text(encoding="utf-8").count(f"https://faqbot.example.com{EVENTS_PATH}") == 3
+    assert sorted(data["oauth_config"]["scopes"]["bot"]) == sorted(BOT_SCOPES)  # what OAuth mode asks for
 
 
 @pytest.mark.parametrize("subscription", list(EVENT_SCOPES))

@@ -90,7 +90,7 @@ def test_migrations_from_empty_reach_exactly_the_declared_schema(database_url: s
     engine = connect(database_url)
     assert schema_revision(engine) is None
     migrate(engine)
-    assert schema_revision(engine) == "0005"
+    assert schema_revision(engine) == "0006"
     with engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), tables.metadata) == []
 
@@ -106,7 +106,7 @@ def test_migration_from_the_previous_schema_keeps_the_records_and_forgets_where(
         connection.execute(text("INSERT INTO claims (key, expires_at) VALUES ('message:C0SECRET:1700000000.000100',"
                                 " :at)"), {"at": NOW})
     store = SqlStore.open(database_url)  # what a new release does on start-up
-    assert schema_revision(store.engine) == "0005"
+    assert schema_revision(store.engine) == "0006"
     assert [q.id for q in store.questions(EPOCH)] == ["q1"]
     assert {c["name"] for c in inspect(store.engine).get_columns("questions")}.isdisjoint({"channel", "ts", "thread_ts"})
     with store.engine.connect() as connection:
@@ -119,7 +119,7 @@ def test_migration_from_the_previous_schema_keeps_the_records_and_forgets_where(
 def test_opening_twice_migrates_once_and_changes_nothing(database_url: str) -> None:
     SqlStore.open(database_url).record_question(question())
     store = SqlStore.open(database_url)
-    assert schema_revision(store.engine) == "0005" and len(store.questions(EPOCH)) == 1
+    assert schema_revision(store.engine) == "0006" and len(store.questions(EPOCH)) == 1
 
 
 def test_concurrent_writers_lose_nothing_and_claims_have_one_winner(database_url: str) -> None:
@@ -196,10 +196,10 @@ def test_gaps_are_the_newest_unanswered_or_disliked_questions(database_url: str)
     now = datetime(2026, 3, 2, 12, tzinfo=UTC)
     rows = [("none-old", None, 5), ("vpn-liked", "vpn", 4), ("vpn-disliked", "vpn", 3), ("none-new", None, 2),
             ("", None, 1), ("pto-answered", "pto", 0)]
-    for text, entry, hours_ago in rows:
-        store.record_question(Question(normalized=text, surface="dm", user="U1", entry_id=entry, score=0.5,
+    for said, entry, hours_ago in rows:
+        store.record_question(Question(normalized=said, surface="dm", user="U1", entry_id=entry, score=0.5,
                                        method="semantic" if entry else "none", answered=entry is not None,
-                                       id=text or "empty", at=now - timedelta(hours=hours_ago)))
+                                       id=said or "empty", at=now - timedelta(hours=hours_ago)))
     store.record_feedback(Feedback("vpn-liked", "vpn", "U2", True, at=now))
     store.record_feedback(Feedback("vpn-disliked", "vpn", "U2", False, at=now))
     found = store.gaps(now - timedelta(days=1), limit=10)
@@ -265,3 +265,29 @@ def test_retention_keeps_pending_proposals(database_url: str) -> None:
     store.add_proposal(replace(decided, status=REJECTED, decided_at=NOW - timedelta(days=300)))
     assert store.delete_before(NOW - timedelta(days=180)) == 1
     assert [p.id for p in store.proposals((PENDING, REJECTED), 10)] == [waiting.id]
+
+
+def test_migration_0006_keeps_records_without_a_workspace_and_reads_keep_to_one(database_url: str) -> None:
+    engine = connect(database_url)
+    migrate(engine, "0005")
+    with engine.begin() as connection:  # a question as release 0005 wrote it
+        connection.execute(text(
+            "INSERT INTO questions (id, at, surface, user_hash, normalized, entry_id, score, method, answered)"
+            " VALUES ('old', :at, 'dm', 'h', 'where is lunch', NULL, 0.1, 'none', false)"), {"at": NOW})
+    store = SqlStore.open(database_url)
+    assert schema_revision(store.engine) == "0006"
+    assert [(q.id, q.team_id) for q in store.questions(EPOCH)] == [("old", None)]
+    assert {"slack_bots", "slack_installations", "slack_oauth_states"} <= set(inspect(store.engine).get_table_names())
+    store.record_question(question(id="a", team_id="T0A"))
+    store.record_question(question(id="b", team_id="T0B", entry_id=None, answered=False, method="none"))
+    store.record_feedback(Feedback("a", "reset-password", "U0ASKER", False, team_id="T0A"))
+    store.add_proposal(Proposal("alternates", "vpn", "", alternates=("tunnel",), team_id="T0B"))
+    day = NOW.date()
+    assert store.usage(EPOCH, 5).by_day == [(day, "none", 2), (day, "semantic", 1)]  # token mode: every record
+    assert store.usage(EPOCH, 5, team="T0A").by_day == [(day, "semantic", 1)]
+    assert store.usage(EPOCH, 5, team="T0A").most_unhelpful == [("reset-password", 1)]
+    assert store.usage(EPOCH, 5, team="T0B").most_unhelpful == []
+    assert [q.id for q, _ in store.gaps(EPOCH, 10, team="T0B")] == ["b"]
+    assert [q.id for q, _ in store.gaps(EPOCH, 10)] == ["b", "a", "old"]
+    assert [p.team_id for p in store.proposals((PENDING,), 10)] == ["T0B"]
+    assert store.proposals((PENDING,), 10, team="T0A") == []

@@ -39,8 +39,10 @@ def serve(mode: str, port: int | None, **flags: Any) -> None:
 @pipeline_options
 @click.pass_context
 def run_command(ctx: click.Context, **flags: Any) -> None:
-    """The bot on Slack when SLACK_BOT_TOKEN is set (environment or .env), else the local chat."""
-    if settings(**flags).slack_bot_token is None:
+    """The bot on Slack when SLACK_BOT_TOKEN (or OAuth mode's client ID and secret) is set
+    (environment or .env), else the local chat."""
+    config = settings(**flags)
+    if config.slack_bot_token is None and not config.oauth:
         click.echo("SLACK_BOT_TOKEN is not set, so this is the local chat (README: Connect to Slack).", err=True)
         ctx.invoke(chat, **flags)
     else:

@@ -6,6 +6,7 @@ very app that is served, pointed at a fake Slack.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 from collections.abc import Callable, Iterable
@@ -14,6 +15,7 @@ from typing import Any, Literal
 
 from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltError
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
@@ -32,6 +34,7 @@ from faqbot.slack.admins import Admins
 from faqbot.slack.listeners import register
 from faqbot.slack.services import CONTEXT_KEY, Services
 from faqbot.store.interface import ResilientStore, Store
+from faqbot.store.workspace import WorkspaceStore
 
 Mode = Literal["http", "socket"]
 RATE_LIMIT_RETRIES = 5  # each waits out Slack's Retry-After
@@ -53,10 +56,18 @@ class SlackSetupError(Exception):
 
 
 def connection_mode(settings: Settings, requested: str = "auto") -> Mode:
-    """Socket Mode when an app token is set (or asked for), else HTTP mode; checks credentials."""
-    if settings.slack_bot_token is None:
-        raise SlackSetupError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; see README: Connect to Slack)")
+    """Socket Mode when an app token is set (or asked for), else HTTP mode; checks credentials.
+    OAuth mode (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) is HTTP mode: Slack sends installs to its redirect URL."""
+    if settings.oauth and settings.slack_bot_token is not None:
+        raise SlackSetupError("SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: unset"
+                              " SLACK_BOT_TOKEN to install to several workspaces, or the client ones for one workspace")
+    if settings.slack_bot_token is None and not settings.oauth:
+        raise SlackSetupError("SLACK_BOT_TOKEN is not set (the bot token, xoxb-...; see README: Connect to Slack),"
+                              " nor SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (OAuth mode, several workspaces)")
     mode: Mode = "socket" if requested == "socket" or (requested == "auto" and settings.slack_app_token) else "http"
+    if mode == "socket" and settings.oauth:
+        raise SlackSetupError("OAuth mode (SLACK_CLIENT_ID and SLACK_CLIENT_SECRET) needs HTTP mode, whose public URL"
+                              " serves the install and redirect pages: unset SLACK_APP_TOKEN and leave --mode at auto or http")
     if mode == "socket" and settings.slack_app_token is None:
         raise SlackSetupError("Socket Mode needs SLACK_APP_TOKEN (an app-level token, xapp-..., with connections:write)")
     if mode == "http" and settings.slack_signing_secret is None:
@@ -72,9 +83,10 @@ class ServerErrorRetries(ServerErrorRetryHandler):
         return response is not None and response.status_code >= 500
 
 
-def web_client(token: str, base_url: str = WebClient.BASE_URL) -> WebClient:
+def web_client(token: str | None, base_url: str = WebClient.BASE_URL) -> WebClient:
     """A Web API client that waits out rate limits (HTTP 429 + Retry-After), backs off from server
-    errors and retries dropped connections: a bounded effort, after which the call raises."""
+    errors and retries dropped connections: a bounded effort, after which the call raises.
+    No token in OAuth mode: each request's client gets its workspace's."""
     retries = [
         ConnectionErrorRetryHandler(),
         RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
@@ -84,9 +96,11 @@ def web_client(token: str, base_url: str = WebClient.BASE_URL) -> WebClient:
 
 
 def create_app(settings: Settings, services: Services, mode: Mode, client: WebClient | None = None,
-               listener_executor: Executor | None = None) -> App:
-    """The app, with requests verified in HTTP mode (Socket Mode connections are authenticated instead)."""
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+               listener_executor: Executor | None = None, oauth: OAuthSettings | None = None) -> App:
+    """The app, with requests verified in HTTP mode (Socket Mode connections are authenticated instead).
+    `oauth`: OAuth mode (faqbot/slack/installs.py), each request authorised by its workspace's installation;
+    the installation store is given to the App too, so token rotation goes through `client` (Slack's URL, retries)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     try:
         app = App(
@@ -95,19 +109,22 @@ def create_app(settings: Settings, services: Services, mode: Mode, client: WebCl
             request_verification_enabled=mode == "http",
             process_before_response=True,  # acks run in the request thread; the work is lazy (listeners/handoff.py)
             listener_executor=listener_executor,
+            oauth_settings=oauth,
+            installation_store=oauth.installation_store if oauth else None,
+            installation_store_bot_only=oauth.installation_store_bot_only if oauth else None,
         )
     except BoltError as exc:  # auth.test failed: a wrong or revoked token
         raise SlackSetupError(f"Slack rejected SLACK_BOT_TOKEN: {exc}") from exc
     except OSError as exc:
         raise SlackSetupError(f"cannot reach Slack at {settings.slack_api_url}: {exc}") from exc
-    app.use(_provide(services))
+    app.use(_provide(services, only_own_records=oauth is not None))
     register(app)
     app.error(log_listener_error)
     return app
 
 
 def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, client: WebClient | None = None,
-             listener_executor: Executor | None = None) -> tuple[App, Services]:
+             listener_executor: Executor | None = None, oauth: OAuthSettings | None = None) -> tuple[App, Services]:
     """The app and what its listeners use: admins from settings, the channels' help desks, and
     a FAQ reloader that tells the configured admins by DM when a change is refused (the
     watcher is started by the caller). FaqError when the channels file is broken."""
@@ -118,10 +135,12 @@ def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, cli
     services = Services(matcher, ResilientStore(store), settings.mode_of, Admins(settings.admins),
                         capture_file=settings.capture_path, stale_days=settings.stale_days,
                         escalation_channel=settings.escalation_channel, desks=desks)
-    app = create_app(settings, services, mode, client, listener_executor)
+    app = create_app(settings, services, mode, client, listener_executor, oauth)
+    # OAuth mode has no one workspace to send DMs through: refused changes go to the log only.
+    on_problems = None if oauth else lambda result: tell_admins(app.client, settings.admins, result, store)
     services.reloader = FaqReloader(
         settings.faq_path, lambda: services.matcher, lambda new: setattr(services, "matcher", new),
-        settings.index_cache, on_problems=lambda result: tell_admins(app.client, settings.admins, result, store),
+        settings.index_cache, on_problems=on_problems,
         calibration_path=settings.calibration_path, adjust=settings.overriding,
         desks_path=desks_path, replace_desks=lambda new: setattr(services, "desks", new),
     )
@@ -141,12 +160,22 @@ def tell_admins(client: WebClient, admins: Iterable[str], result: ReloadResult, 
             log.error("could not tell admin %s about the FAQ problems: %s", admin, exc.response.get("error"))
 
 
-def _provide(services: Services) -> Callable[..., None]:
-    def provide_services(context: BoltContext, next_: Callable[[], None]) -> None:
-        context[CONTEXT_KEY] = services
+def _provide(services: Services, only_own_records: bool) -> Callable[..., None]:
+    """The services for one request: its store stamps the request's workspace on records and,
+    with `only_own_records` (OAuth mode), reads that workspace's only."""
+
+    def provide_services(context: BoltContext, body: dict[str, Any], next_: Callable[[], None]) -> None:
+        store = WorkspaceStore(services.store, _workspace_of(context, body), only_own_records)
+        context[CONTEXT_KEY] = dataclasses.replace(services, store=store)
         next_()
 
     return provide_services
+
+
+def _workspace_of(context: BoltContext, body: dict[str, Any]) -> str | None:
+    """The workspace a request came from: Bolt's team, else (an org-wide install's events carry
+    no team in their authorization) the event's own team, else the Enterprise Grid org."""
+    return context.team_id or body.get("team_id") or context.enterprise_id
 
 
 def log_listener_error(error: Exception, body: dict[str, Any], logger: logging.Logger) -> None:

@@ -21,9 +21,11 @@ from faqbot.config import Settings
 from faqbot.matching.decision import Calibration
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.app import SlackSetupError, assemble, connection_mode
+from faqbot.slack.installs import INSTALL_PATH, oauth_settings
 from faqbot.slack.owner_digest import OwnerDigests
 from faqbot.slack.request_guard import MAX_BODY_BYTES, guard
 from faqbot.store.interface import Store
+from faqbot.store.sql import SqlStore
 
 EVENTS_PATH = "/slack/events"  # events, slash commands and interactivity all arrive here
 HEALTH_PATH = "/healthz"
@@ -35,7 +37,9 @@ Wsgi = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def wsgi_app(app: App, signing_secret: str) -> Wsgi:
-    """Bolt on EVENTS_PATH behind the request guard, plus a health check for load balancers and platforms."""
+    """Bolt on EVENTS_PATH behind the request guard, plus a health check for load balancers and platforms.
+    In OAuth mode Bolt also answers GET on the install and redirect paths, which Slack does not sign
+    (the guard checks POSTs only; the OAuth state checks the redirect)."""
     slack = guard(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)
 
     def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -47,7 +51,7 @@ def wsgi_app(app: App, signing_secret: str) -> Wsgi:
     return application
 
 
-def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: str = "auto",
+def serve(settings: Settings, matcher: Matcher, store: SqlStore, requested_mode: str = "auto",
           calibrate: Callable[[Matcher], Calibration] | None = None) -> None:
     """Connect to Slack and serve until stopped; on SIGTERM (a platform restarting the
     process) or Ctrl-C, stop taking requests and finish the replies already under way.
@@ -62,8 +66,13 @@ def serve(settings: Settings, matcher: Matcher, store: Store, requested_mode: st
                     " will be refused as unsigned", len(secret), SIGNING_SECRET_LENGTH)
     listeners = ThreadPoolExecutor(thread_name_prefix="faqbot-listener")
     threading.Thread(target=_retention_loop, args=(store, settings.retention_days), daemon=True).start()
-    app, services = assemble(settings, matcher, store, mode, listener_executor=listeners)
-    OwnerDigests(app.client, services, settings.stale_days).start()
+    oauth = oauth_settings(settings, store.engine) if settings.oauth else None
+    app, services = assemble(settings, matcher, store, mode, listener_executor=listeners, oauth=oauth)
+    if oauth is None:
+        OwnerDigests(app.client, services, settings.stale_days).start()
+    else:
+        log.info("OAuth mode: install at %s on this server; weekly owner reviews and DMs about refused FAQ changes"
+                 " are not sent (no single workspace to send them in): refused changes are logged", INSTALL_PATH)
     gc.freeze()  # the FAQ, model and indexes live as long as the process: out of the cycle collector's way
     if settings.watch_faq and services.reloader:
         services.reloader.start()

@@ -41,6 +41,7 @@ class Question:
     answered: bool  # the answer was posted (a silent channel matches without answering)
     id: str = field(default_factory=_new_id)
     at: datetime = field(default_factory=_now)
+    team_id: str | None = None  # the Slack workspace (or Grid org) it came from; None: unknown (before 0006)
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,7 @@ class Feedback:
     user: str
     helpful: bool
     at: datetime = field(default_factory=_now)
+    team_id: str | None = None  # as Question.team_id
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ class Choice:
     entry_id: str
     user: str
     at: datetime = field(default_factory=_now)
+    team_id: str | None = None  # as Question.team_id
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class Handoff:
     target: str  # the triage channel, or the owners asked, as Slack IDs
     id: str = field(default_factory=_new_id)
     at: datetime = field(default_factory=_now)
+    team_id: str | None = None  # as Question.team_id
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class Proposal:
     id: str = field(default_factory=_new_id)
     at: datetime = field(default_factory=_now)
     decided_at: datetime | None = None
+    team_id: str | None = None  # as Question.team_id
 
 
 # A proposal's life: pending -> approving (being written) -> approved (in the YAML), or to_apply
@@ -145,11 +150,12 @@ class Store(Protocol):
 
     def choices(self, since: datetime) -> list[Choice]: ...
 
-    def usage(self, since: datetime, top: int) -> Usage:
-        """What `/faq stats` shows, counted by the database; `top` entries in each ranking."""
+    def usage(self, since: datetime, top: int, team: str | None = None) -> Usage:
+        """What `/faq stats` shows, counted by the database; `top` entries in each ranking.
+        `team`: that workspace's records only (None: every record)."""
         ...
 
-    def gaps(self, since: datetime, limit: int) -> list[tuple[Question, bool]]:
+    def gaps(self, since: datetime, limit: int, team: str | None = None) -> list[tuple[Question, bool]]:
         """The newest `limit` questions with no entry, or answered and then 👎 (True), newest first."""
         ...
 
@@ -161,7 +167,7 @@ class Store(Protocol):
 
     def proposal(self, proposal_id: str) -> Proposal | None: ...
 
-    def proposals(self, statuses: tuple[str, ...], limit: int) -> list[Proposal]:
+    def proposals(self, statuses: tuple[str, ...], limit: int, team: str | None = None) -> list[Proposal]:
         """The newest `limit` proposals in these statuses, oldest first."""
         ...
 
@@ -225,11 +231,11 @@ class ResilientStore:
     def choices(self, since: datetime) -> list[Choice]:
         return self.inner.choices(since)
 
-    def usage(self, since: datetime, top: int) -> Usage:
-        return self.inner.usage(since, top)
+    def usage(self, since: datetime, top: int, team: str | None = None) -> Usage:
+        return self.inner.usage(since, top, team)
 
-    def gaps(self, since: datetime, limit: int) -> list[tuple[Question, bool]]:
-        return self.inner.gaps(since, limit)
+    def gaps(self, since: datetime, limit: int, team: str | None = None) -> list[tuple[Question, bool]]:
+        return self.inner.gaps(since, limit, team)
 
     def delete_before(self, cutoff: datetime) -> int:
         return self.inner.delete_before(cutoff)
@@ -240,8 +246,8 @@ class ResilientStore:
     def proposal(self, proposal_id: str) -> Proposal | None:
         return self.inner.proposal(proposal_id)
 
-    def proposals(self, statuses: tuple[str, ...], limit: int) -> list[Proposal]:
-        return self.inner.proposals(statuses, limit)
+    def proposals(self, statuses: tuple[str, ...], limit: int, team: str | None = None) -> list[Proposal]:
+        return self.inner.proposals(statuses, limit, team)
 
     def move_proposal(self, proposal_id: str, before: tuple[str, ...], after: str, reviewer: str = "",
                       note: str = "", changes: Proposal | None = None, retake_stale: bool = False) -> bool:

@@ -18,7 +18,8 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import (
-    Column, Connection, Engine, and_, case, create_engine, delete, event, exists, func, literal_column, or_, select, text, update,
+    Column, Connection, Engine, and_, case, create_engine, delete, event, exists, func, literal_column, or_, select, text,
+    true, update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
@@ -124,7 +125,7 @@ def _utc(value: datetime) -> datetime:
 def _question(row: Any) -> Question:
     return Question(normalized=row["normalized"], surface=row["surface"], user=row["user_hash"],
                     entry_id=row["entry_id"], score=row["score"], method=row["method"],
-                    answered=row["answered"], id=row["id"], at=_utc(row["at"]))
+                    answered=row["answered"], id=row["id"], at=_utc(row["at"]), team_id=row["team_id"])
 
 
 def _proposal(row: Any) -> Proposal:
@@ -133,6 +134,7 @@ def _proposal(row: Any) -> Proposal:
         alternates=tuple(json.loads(row["alternates"])), tags=tuple(json.loads(row["tags"])), proposer=row["proposer"],
         origin=row["origin"], link=row["link"], status=row["status"], reviewer=row["reviewer"], note=row["note"],
         id=row["id"], at=_utc(row["at"]), decided_at=_utc(row["decided_at"]) if row["decided_at"] else None,
+        team_id=row["team_id"],
     )
 
 
@@ -141,6 +143,11 @@ def _content(proposal: Proposal) -> dict[str, Any]:
     return {"kind": proposal.kind, "entry_id": proposal.entry_id, "question": proposal.question,
             "alternates": json.dumps(list(proposal.alternates)), "answer": proposal.answer,
             "tags": json.dumps(list(proposal.tags))}
+
+
+def _within(table: Any, team: str | None) -> Any:
+    """The condition that keeps one workspace's rows of `table` (every row when `team` is None)."""
+    return table.c.team_id == team if team is not None else true()
 
 
 def _date(value: date | str) -> date:
@@ -174,7 +181,7 @@ class SqlStore:
         row = {
             "id": question.id, "at": _utc(question.at), "surface": question.surface, "user_hash": self.hash_user(question.user),
             "normalized": question.normalized, "entry_id": question.entry_id, "score": question.score,
-            "method": question.method, "answered": question.answered,
+            "method": question.method, "answered": question.answered, "team_id": question.team_id,
         }
         with self.engine.begin() as connection:
             connection.execute(tables.questions.insert(), row)
@@ -183,21 +190,21 @@ class SqlStore:
         with self.engine.begin() as connection:
             connection.execute(tables.feedback.insert(), {
                 "at": _utc(feedback.at), "question_id": feedback.question_id, "entry_id": feedback.entry_id,
-                "user_hash": self.hash_user(feedback.user), "helpful": feedback.helpful,
+                "user_hash": self.hash_user(feedback.user), "helpful": feedback.helpful, "team_id": feedback.team_id,
             })
 
     def record_choice(self, choice: Choice) -> None:
         with self.engine.begin() as connection:
             connection.execute(tables.choices.insert(), {
                 "at": _utc(choice.at), "question_id": choice.question_id, "entry_id": choice.entry_id,
-                "user_hash": self.hash_user(choice.user),
+                "user_hash": self.hash_user(choice.user), "team_id": choice.team_id,
             })
 
     def record_handoff(self, handoff: Handoff) -> None:
         with self.engine.begin() as connection:
             connection.execute(tables.handoffs.insert(), {
                 "id": handoff.id, "at": _utc(handoff.at), "question_id": handoff.question_id,
-                "user_hash": self.hash_user(handoff.user), "target": handoff.target[:200],
+                "user_hash": self.hash_user(handoff.user), "target": handoff.target[:200], "team_id": handoff.team_id,
             })
 
     def resolve_handoff(self, handoff_id: str, user: str) -> bool:
@@ -231,12 +238,13 @@ class SqlStore:
             rows = connection.execute(select(tables.questions).where(q.at >= _utc(since)).order_by(q.at)).mappings()
             return [_question(r) for r in rows]
 
-    def gaps(self, since: datetime, limit: int) -> list[tuple[Question, bool]]:
+    def gaps(self, since: datetime, limit: int, team: str | None = None) -> list[tuple[Question, bool]]:
         """Selected, ordered and cut by the database (an index on `at`), never all questions."""
         q, f = tables.questions.c, tables.feedback.c
         disliked = exists().where(f.question_id == q.id, ~f.helpful)
         statement = (select(tables.questions, disliked.label("disliked"))
-                     .where(q.at >= _utc(since), q.normalized != "", q.entry_id.is_(None) | disliked)
+                     .where(q.at >= _utc(since), _within(tables.questions, team), q.normalized != "",
+                            q.entry_id.is_(None) | disliked)
                      .order_by(q.at.desc(), q.id).limit(limit))
         with self.engine.connect() as connection:
             return [(_question(r), bool(r["disliked"])) for r in connection.execute(statement).mappings()]
@@ -245,35 +253,36 @@ class SqlStore:
         f = tables.feedback.c
         with self.engine.connect() as connection:
             rows = connection.execute(select(tables.feedback).where(f.at >= _utc(since)).order_by(f.at)).mappings()
-            return [Feedback(r["question_id"], r["entry_id"], r["user_hash"], r["helpful"], _utc(r["at"])) for r in rows]
+            return [Feedback(r["question_id"], r["entry_id"], r["user_hash"], r["helpful"], _utc(r["at"]), r["team_id"])
+                    for r in rows]
 
     def choices(self, since: datetime) -> list[Choice]:
         c = tables.choices.c
         with self.engine.connect() as connection:
             rows = connection.execute(select(tables.choices).where(c.at >= _utc(since)).order_by(c.at)).mappings()
-            return [Choice(r["question_id"], r["entry_id"], r["user_hash"], _utc(r["at"])) for r in rows]
+            return [Choice(r["question_id"], r["entry_id"], r["user_hash"], _utc(r["at"]), r["team_id"]) for r in rows]
 
-    def usage(self, since: datetime, top: int) -> Usage:
+    def usage(self, since: datetime, top: int, team: str | None = None) -> Usage:
         """Grouped and counted in SQL: rows per day and method, never per question."""
-        q, f = tables.questions.c, tables.feedback.c
+        q, f, h = tables.questions.c, tables.feedback.c, tables.handoffs.c
+        asked_in = and_(q.at >= _utc(since), _within(tables.questions, team))
+        clicked_in = and_(f.at >= _utc(since), _within(tables.feedback, team))
         method = case((q.answered, q.method), else_="none")
         n = func.count().label("n")
         asked, clicked = self._day(q.at), self._day(f.at)  # one expression each: PostgreSQL matches them by bind
         with self.engine.connect() as connection:
-            by_day = connection.execute(select(asked, method, n).where(q.at >= _utc(since))
-                                        .group_by(asked, method)).all()
-            feedback_by_day = connection.execute(select(clicked, f.helpful, n).where(f.at >= _utc(since))
+            by_day = connection.execute(select(asked, method, n).where(asked_in).group_by(asked, method)).all()
+            feedback_by_day = connection.execute(select(clicked, f.helpful, n).where(clicked_in)
                                                  .group_by(clicked, f.helpful)).all()
             entry = self._unindexed(q.entry_id)  # the period's slice of the usage index, not all time's entry ids
             top_entries = connection.execute(
-                select(entry, n).where(q.at >= _utc(since), q.answered)  # answered: there is an entry
+                select(entry, n).where(asked_in, q.answered)  # answered: there is an entry
                 .group_by(entry).order_by(n.desc(), entry).limit(top)).all()
             unhelpful = connection.execute(
-                select(f.entry_id, n).where(f.at >= _utc(since), ~f.helpful)
+                select(f.entry_id, n).where(clicked_in, ~f.helpful)
                 .group_by(f.entry_id).order_by(n.desc(), f.entry_id).limit(top)).all()
-            h = tables.handoffs.c
-            handoffs, resolved = connection.execute(
-                select(func.count(), func.count(h.resolved_at)).where(h.at >= _utc(since))).one()
+            handoffs, resolved = connection.execute(select(func.count(), func.count(h.resolved_at)).where(
+                h.at >= _utc(since), _within(tables.handoffs, team))).one()
         return Usage([(_date(d), m, c) for d, m, c in by_day], [(_date(d), bool(h), c) for d, h, c in feedback_by_day],
                      [(e, c) for e, c in top_entries], [(e, c) for e, c in unhelpful], handoffs, resolved)
 
@@ -308,7 +317,7 @@ class SqlStore:
         row = {**_content(proposal), "id": proposal.id, "at": _utc(proposal.at), "proposer": proposal.proposer,
                "origin": proposal.origin, "link": proposal.link, "status": proposal.status,
                "reviewer": proposal.reviewer, "note": proposal.note,
-               "decided_at": _utc(proposal.decided_at) if proposal.decided_at else None}
+               "decided_at": _utc(proposal.decided_at) if proposal.decided_at else None, "team_id": proposal.team_id}
         with self.engine.begin() as connection:
             connection.execute(tables.proposals.insert(), row)
 
@@ -317,9 +326,10 @@ class SqlStore:
             row = connection.execute(select(tables.proposals).where(tables.proposals.c.id == proposal_id)).mappings().first()
         return _proposal(row) if row else None
 
-    def proposals(self, statuses: tuple[str, ...], limit: int) -> list[Proposal]:
+    def proposals(self, statuses: tuple[str, ...], limit: int, team: str | None = None) -> list[Proposal]:
         p = tables.proposals.c
-        newest = select(tables.proposals).where(p.status.in_(statuses)).order_by(p.at.desc(), p.id.desc()).limit(limit)
+        newest = (select(tables.proposals).where(p.status.in_(statuses), _within(tables.proposals, team))
+                  .order_by(p.at.desc(), p.id.desc()).limit(limit))
         with self.engine.connect() as connection:
             return [_proposal(r) for r in reversed(connection.execute(newest).mappings().all())]
 

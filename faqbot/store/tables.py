@@ -3,9 +3,17 @@ checks that a migrated database matches these definitions exactly."""
 
 from __future__ import annotations
 
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Boolean, Column, DateTime, Float, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
+
+
+def _team() -> Column:
+    """Migration 0006: the Slack workspace (or Enterprise Grid org) a record came from; NULL before."""
+    return Column("team_id", String(32))
+
 
 questions = Table(
     "questions", metadata,
@@ -18,8 +26,9 @@ questions = Table(
     Column("score", Float, nullable=False),
     Column("method", String(16), nullable=False),
     Column("answered", Boolean, nullable=False),
-    # migration 0004: what the usage report groups by, read from the index alone
-    Index("ix_questions_usage", "at", "answered", "method", "entry_id"),
+    _team(),
+    # migrations 0004 and 0006: what the usage report groups and filters by, read from the index alone
+    Index("ix_questions_usage", "at", "answered", "method", "entry_id", "team_id"),
 )
 
 def _click(name: str, *extra: Column) -> Table:
@@ -32,6 +41,7 @@ def _click(name: str, *extra: Column) -> Table:
         Column("entry_id", String(200), nullable=False),
         Column("user_hash", String(64), nullable=False),
         *extra,
+        _team(),
     )
 
 
@@ -55,6 +65,7 @@ handoffs = Table(
     Column("target", String(200), nullable=False),
     Column("resolved_at", DateTime(timezone=True)),
     Column("resolver_hash", String(64)),
+    _team(),
 )
 
 # Added in migration 0005: FAQ changes proposed in Slack (or learnt by `faqbot suggest`), for review.
@@ -75,4 +86,12 @@ proposals = Table(
     Column("reviewer", String(32), nullable=False),
     Column("note", Text, nullable=False),
     Column("decided_at", DateTime(timezone=True)),
+    _team(),
 )
+
+# Added in migration 0006, for OAuth mode: the installations Bolt looks tokens up in, and the
+# OAuth flow's states, exactly as slack_sdk's SQLAlchemy stores define them (the store tests
+# check that the migration creates these).
+slack_bots = SQLAlchemyInstallationStore.build_bots_table(metadata, "slack_bots")
+slack_installations = SQLAlchemyInstallationStore.build_installations_table(metadata, "slack_installations")
+slack_oauth_states = SQLAlchemyOAuthStateStore.build_oauth_states_table(metadata, "slack_oauth_states")

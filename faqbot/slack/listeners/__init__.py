@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from faqbot.slack.listeners import actions, commands, escalation, events, functions, messages_tab, shortcuts, submissions
+from faqbot.slack.listeners import (
+    actions, commands, escalation, events, functions, messages_tab, shortcuts, submissions, uninstalls,
+)
 
 
 def register(app: App) -> None:
@@ -14,5 +16,6 @@ def register(app: App) -> None:
     escalation.register(app)
     submissions.register(app)
     functions.register(app)
+    uninstalls.register(app)
     messages_tab.register(app)  # before events: its app_home_opened listener takes the Home tab
     events.register(app)  # last: its message listener is the catch-all
