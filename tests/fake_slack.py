@@ -71,6 +71,7 @@ class FakeSlack:
     grants: dict[str, Installed] = field(default_factory=dict)  # OAuth code -> what installing gives
     tokens: dict[str, Installed] = field(default_factory=dict)  # bot tokens issued, and refresh tokens
     revoked: set[str] = field(default_factory=set)  # tokens auth.test refuses
+    people: dict[str, str] = field(default_factory=dict)  # user ID -> the workspace (or org) whose bots may DM them
     _failures: dict[str, Failure] = field(default_factory=dict)
     _delays: dict[str, float] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
@@ -152,6 +153,8 @@ class FakeSlack:
         if method == "apps.connections.open":
             return {"ok": True, "url": self.socket_url}
         if method == "chat.postMessage":
+            if not self._reaches(headers, body.get("channel", "")):
+                return {"ok": False, "error": "channel_not_found"}
             return {"ok": True, "channel": body.get("channel"), "ts": ts, "message": {"text": body.get("text")}}
         if method == "users.info":
             user = body.get("user", "")
@@ -177,6 +180,11 @@ class FakeSlack:
             return {"ok": True, "permalink": f"https://test.slack.com/archives/{channel}/p{message}"}
         return {"ok": True}
 
+    def _reaches(self, headers: dict[str, str], channel: str) -> bool:
+        """Whether a DM to `channel` (a user in `people`) can go out with this installation's token."""
+        installed = self.tokens.get(headers.get("Authorization", "").removeprefix("Bearer "))
+        home = self.people.get(channel)
+        return installed is None or home is None or home in (installed.team, installed.enterprise)
 
     def _auth_test(self, token: str) -> dict[str, Any]:
         if token in self.revoked:

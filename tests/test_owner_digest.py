@@ -61,8 +61,10 @@ def faq_path(tmp_path: Path) -> Path:
     return write(tmp_path / "faq" / "owned.yaml", OWNED)
 
 
-def services(faq_path: Path, store: SqlStore) -> Services:
-    return Services(Matcher(load_faq(faq_path)), ResilientStore(store), lambda _: "answer", stale_days=180)
+def services(faq_path: Path, store: SqlStore, fake: FakeSlack) -> Services:
+    """Token mode's: one workspace, reached with the one token."""
+    return Services(Matcher(load_faq(faq_path)), ResilientStore(store), lambda _: "answer", stale_days=180,
+                    workspaces=lambda: [(None, web_client(TOKEN, fake.api_url))])
 
 
 def test_stale_entries_are_the_never_reviewed_then_the_oldest(faq_path: Path) -> None:
@@ -80,10 +82,10 @@ def test_the_week_is_due_from_monday_nine_utc() -> None:
 
 def test_each_owner_hears_once_a_week_of_their_entries(fake: FakeSlack, faq_path: Path, store: SqlStore) -> None:
     store.record_feedback(Feedback("q1", "parking", "U0X", False, at=WEDNESDAY))
-    digests = OwnerDigests(web_client(TOKEN, fake.api_url), services(faq_path, store), 180)
+    digests = OwnerDigests(services(faq_path, store, fake), 180)
     assert digests.check(WEDNESDAY) == 3  # U0NET (an owner, and in S0IT: once), U0IT1 (in S0IT), U0HR
     assert digests.check(WEDNESDAY) is None  # this week's went out
-    other_process = OwnerDigests(web_client(TOKEN, fake.api_url), services(faq_path, store), 180)
+    other_process = OwnerDigests(services(faq_path, store, fake), 180)
     assert other_process.check(WEDNESDAY) is None
     sent = {c.body["channel"]: c.body["text"] for c in fake.of("chat.postMessage")}
     assert sorted(sent) == ["U0HR", "U0IT1", "U0NET"] and len(fake.of("chat.postMessage")) == 3
@@ -102,8 +104,7 @@ def test_a_failure_costs_one_check_never_the_loop(fake: FakeSlack, faq_path: Pat
             return super().usage(*args, **kwargs)
 
     flaky = FlakyStore(store.engine)
-    digests = OwnerDigests(web_client(TOKEN, fake.api_url), services(faq_path, flaky), 180,
-                           clock=lambda: WEDNESDAY, every_s=0.05).start()
+    digests = OwnerDigests(services(faq_path, flaky, fake), 180, clock=lambda: WEDNESDAY, every_s=0.05).start()
     try:
         fake.wait_for("chat.postMessage", 3, timeout=5)  # the failed check gave the week back: the next one sends
     finally:

@@ -12,6 +12,7 @@ import logging
 import time
 import urllib.parse
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +26,10 @@ from faqbot.slack.app import SlackSetupError, assemble, connection_mode, web_cli
 from faqbot.slack.installs import BOT_SCOPES, INSTALL_PATH, REDIRECT_PATH, oauth_settings
 from faqbot.slack.server import HEALTH_PATH, wsgi_app
 from faqbot.store import tables
-from faqbot.store.interface import Question
+from faqbot.slack.owner_digest import OwnerDigests
+from faqbot.store.interface import Feedback, Question
 from faqbot.store.sql import SqlStore
-from tests.conftest import EPOCH, ConceptEncoder
+from tests.conftest import EPOCH, SMALL_FAQ, ConceptEncoder, write
 from tests.fake_slack import TEAM, FakeSlack, Installed, LocalServer, signed_post
 from tests.test_slack_app import (
     CALIBRATION, DM, FORM, MANIFEST, SECRET, USER, Bot, TrackingExecutor, last_reply, message, serve, texts,
@@ -37,13 +39,6 @@ from tests.test_slack_serve import free_port, start_faqbot, stop, wait_until_hea
 CLIENT_ID, CLIENT_SECRET = "1111.2222", "0123456789abcdef0123456789abcdef"
 TEAM_A, TEAM_B, ORG, TEAM_IN_ORG = "T0AAA", "T0BBB", "E0ORG", "T0CCC"
 ADMIN = "U0ADMIN"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeSlack]:
-    slack = FakeSlack().start()
-    yield slack
-    slack.stop()
 
 
 @pytest.fixture
@@ -250,6 +245,36 @@ def test_token_mode_records_its_workspace_and_still_counts_older_records(fake: F
         assert sorted(q.team_id or "" for q in bot.store.questions(EPOCH)) == ["", TEAM]
         bot.command("stats", user=ADMIN)
         assert "2 questions, 1 answered (50%)" in last_reply(bot, 2)
+
+
+def test_a_refused_faq_edit_reaches_the_admin_through_the_workspace_they_are_in(bot: Bot, faq_file: Path) -> None:
+    token_a, token_b = install(bot, TEAM_A), install(bot, TEAM_B)
+    bot.fake.people[ADMIN] = TEAM_B
+    write(faq_file, "faqs:\n  - id: broken\n")
+    assert not bot.services.reloader.reload().ok
+    tried = bot.fake.of("chat.postMessage")  # A's bot cannot reach B's member (channel_not_found), B's can
+    assert [(c.body["channel"], c.headers["Authorization"]) for c in tried] == [
+        (ADMIN, f"Bearer {token_a}"), (ADMIN, f"Bearer {token_b}")]
+    assert "problem" in tried[1].body["text"]
+
+
+def test_weekly_owner_reviews_go_out_through_each_installation(bot: Bot, faq_file: Path) -> None:
+    token_a, token_b = install(bot, TEAM_A), install(bot, TEAM_B)
+    write(faq_file, SMALL_FAQ.replace("    tags: [accounts]\n", "    tags: [accounts]\n    owner: U0IT\n")
+          .replace("    tags: [hr]\n", "    tags: [hr]\n    owner: U0HR\n"))
+    assert bot.services.reloader.reload().ok
+    bot.fake.people.update({"U0IT": TEAM_A, "U0HR": TEAM_B})
+    for team, helpful in ((TEAM_B, False), (TEAM_A, False), (TEAM_A, False)):  # 👎 on pto: once in B, twice in A
+        bot.store.record_feedback(Feedback("q", "request-pto", "U0X", helpful, at=datetime.now(UTC), team_id=team))
+    digests = OwnerDigests(bot.services, 180)
+    now = datetime.now(UTC)
+    monday = now - timedelta(days=now.weekday()) + timedelta(hours=23 - now.hour)  # this week's, from 09:00
+    assert digests.check(monday) == 2
+    assert digests.check(monday) is None  # each workspace's week is claimed
+    tried = {(c.body["channel"], c.headers["Authorization"]): c.body["text"] for c in bot.fake.of("chat.postMessage")}
+    assert len(tried) == 4  # each bot tries each owner; the other workspace's member is channel_not_found
+    assert "`reset-password`" in tried["U0IT", f"Bearer {token_a}"]
+    assert "`request-pto` (1×)" in tried["U0HR", f"Bearer {token_b}"]  # workspace B's 👎, not A's
 
 
 def test_the_manifest_says_how_to_switch_to_oauth_mode() -> None:

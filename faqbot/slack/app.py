@@ -31,6 +31,7 @@ from faqbot.faq.channel_desks import desks_file, load_desks
 from faqbot.faq.reload import FaqReloader, ReloadResult
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.admins import Admins
+from faqbot.slack.installs import Installations, Workspace
 from faqbot.slack.listeners import register
 from faqbot.slack.services import CONTEXT_KEY, Services
 from faqbot.store.interface import ResilientStore, Store
@@ -136,28 +137,43 @@ def assemble(settings: Settings, matcher: Matcher, store: Store, mode: Mode, cli
                         capture_file=settings.capture_path, stale_days=settings.stale_days,
                         escalation_channel=settings.escalation_channel, desks=desks)
     app = create_app(settings, services, mode, client, listener_executor, oauth)
-    # OAuth mode has no one workspace to send DMs through: refused changes go to the log only.
-    on_problems = None if oauth else lambda result: tell_admins(app.client, settings.admins, result, store)
+    services.workspaces = workspaces(app, oauth)
     services.reloader = FaqReloader(
         settings.faq_path, lambda: services.matcher, lambda new: setattr(services, "matcher", new),
-        settings.index_cache, on_problems=on_problems,
+        settings.index_cache, on_problems=lambda result: tell_admins(services.workspaces, settings.admins, result, store),
         calibration_path=settings.calibration_path, adjust=settings.overriding,
         desks_path=desks_path, replace_desks=lambda new: setattr(services, "desks", new),
     )
     return app, services
 
 
-def tell_admins(client: WebClient, admins: Iterable[str], result: ReloadResult, store: Store) -> None:
+def workspaces(app: App, oauth: OAuthSettings | None) -> Callable[[], Iterable[Workspace]]:
+    """Where work no request starts is sent: token mode's one workspace (no ID needed: its records
+    are all of them), or in OAuth mode every installation, read afresh each time."""
+    if oauth is None:
+        return lambda: [(None, app.client)]
+    return Installations.of(oauth, app.client).clients
+
+
+def tell_admins(clients: Callable[[], Iterable[Workspace]], admins: Iterable[str], result: ReloadResult,
+                store: Store) -> None:
     """A refused FAQ change, sent by DM to each configured admin: once for all processes,
-    since every process watches the files and sees the same problems."""
+    since every process watches the files and sees the same problems. In OAuth mode through
+    the first installation whose bot can reach the admin."""
     problems = hashlib.sha256("\n".join(result.problems).encode()).hexdigest()[:32]
     if not store.claim(f"faq-problems:{problems}"):
         return
+    reachable = list(clients())
     for admin in admins:
-        try:
-            client.chat_postMessage(channel=admin, text=result.summary())
-        except SlackApiError as exc:
-            log.error("could not tell admin %s about the FAQ problems: %s", admin, exc.response.get("error"))
+        errors = []
+        for _, client in reachable:
+            try:
+                client.chat_postMessage(channel=admin, text=result.summary())
+                break
+            except SlackApiError as exc:  # another workspace's member (OAuth mode), a deactivated account
+                errors.append(str(exc.response.get("error")))
+        else:
+            log.error("could not tell admin %s about the FAQ problems: %s", admin, ", ".join(errors) or "not installed")
 
 
 def _provide(services: Services, only_own_records: bool) -> Callable[..., None]:

@@ -3,7 +3,9 @@
 
 Every process runs the loop; the first to claim the week in the store sends (on Mondays
 from 09:00 UTC, or as soon after as one runs). Owners may be user groups: their members
-each get the message (usergroups.users.list).
+each get the message (usergroups.users.list). In OAuth mode each installation claims and
+sends its own week, through its own bot and with its own workspace's 👎: an owner gets
+the message from the workspace they are in (the others' DMs to them fail and are logged).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import threading
 from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from slack_sdk import WebClient
@@ -20,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from faqbot.insights.freshness import Stale, by_owner, stale_entries
 from faqbot.slack.blocks import clip
 from faqbot.slack.services import Services
+from faqbot.store.workspace import WorkspaceStore
 
 SEND_FROM = (0, 9)  # Monday, 09:00 UTC: the week's message goes out from then on
 CHECK_EVERY_S = 3600.0
@@ -89,11 +93,12 @@ def _text(stale: list[Stale], disliked: list[tuple[str, int]], days: int) -> str
 
 
 class OwnerDigests:
-    """The loop that sends the week's messages; it survives any failure (the next check retries)."""
+    """The loop that sends the week's messages to the workspaces `services.workspaces` names; it
+    survives any failure (the next check retries)."""
 
-    def __init__(self, client: WebClient, services: Services, stale_days: int,
+    def __init__(self, services: Services, stale_days: int,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), every_s: float = CHECK_EVERY_S) -> None:
-        self.client, self.services, self.stale_days = client, services, stale_days
+        self.services, self.stale_days = services, stale_days
         self._clock, self._every_s = clock, every_s
         self._stop = threading.Event()
 
@@ -105,15 +110,24 @@ class OwnerDigests:
         self._stop.set()
 
     def check(self, now: datetime) -> int | None:
-        """Send the week's messages if due and no process has; how many were sent (None: not this time)."""
-        key = due(now)
-        if key is None or not self.services.store.claim(key, CLAIM_S):
+        """Send the week's messages of each workspace that is due and that no process has sent;
+        how many were sent (None: none this time)."""
+        week = due(now)
+        if week is None:
             return None
-        try:
-            return send(self.client, self.services, self.stale_days, now.date())
-        except Exception:
-            self.services.store.release(key)  # the next check, in any process, sends it
-            raise
+        sent = None
+        for team, client in self.services.workspaces():
+            key = f"{week}:{team}" if team else week
+            if not self.services.store.claim(key, CLAIM_S):
+                continue
+            services = self.services if team is None else replace(
+                self.services, store=WorkspaceStore(self.services.store, team, only=True))
+            try:
+                sent = (sent or 0) + send(client, services, self.stale_days, now.date())
+            except Exception:
+                self.services.store.release(key)  # the next check, in any process, sends it
+                raise
+        return sent
 
     def _run(self) -> None:
         while not self._stop.is_set():

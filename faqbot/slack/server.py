@@ -68,11 +68,9 @@ def serve(settings: Settings, matcher: Matcher, store: SqlStore, requested_mode:
     threading.Thread(target=_retention_loop, args=(store, settings.retention_days), daemon=True).start()
     oauth = oauth_settings(settings, store.engine) if settings.oauth else None
     app, services = assemble(settings, matcher, store, mode, listener_executor=listeners, oauth=oauth)
-    if oauth is None:
-        OwnerDigests(app.client, services, settings.stale_days).start()
-    else:
-        log.info("OAuth mode: install at %s on this server; weekly owner reviews and DMs about refused FAQ changes"
-                 " are not sent (no single workspace to send them in): refused changes are logged", INSTALL_PATH)
+    OwnerDigests(services, settings.stale_days).start()
+    if oauth is not None:
+        log.info("OAuth mode: install at %s on this server", INSTALL_PATH)
     gc.freeze()  # the FAQ, model and indexes live as long as the process: out of the cycle collector's way
     if settings.watch_faq and services.reloader:
         services.reloader.start()

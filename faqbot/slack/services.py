@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -13,6 +13,7 @@ from faqbot.faq.channel_desks import ChannelDesks, Desk
 from faqbot.faq.reload import FaqReloader
 from faqbot.matching.matcher import Matcher
 from faqbot.slack.admins import Admins
+from faqbot.slack.installs import Workspace
 from faqbot.store.interface import Store
 
 CONTEXT_KEY = "faqbot"
@@ -34,6 +35,8 @@ class Services:
     stale_days: int = 180  # entries not reviewed for longer are listed to admins
     escalation_channel: str | None = None  # where "Ask a human" posts questions
     desks: ChannelDesks = field(default_factory=ChannelDesks)
+    # the workspaces that work no request starts goes to (slack/app.py workspaces())
+    workspaces: Callable[[], Iterable[Workspace]] = lambda: ()
 
     def desk(self, channel: str) -> Desk:
         """A channel's desk, its mode and escalation channel filled in from the environment
