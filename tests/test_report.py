@@ -17,7 +17,7 @@ from faqbot.insights.report import GROUP_COSINE, PeriodError, parse_period, stat
 from faqbot.matching.encoder import LstmEncoder
 from faqbot.matching.matcher import Matcher
 from faqbot.matching.normalize import normalize
-from faqbot.store.interface import PENDING, Choice, Feedback, Question
+from faqbot.store.interface import PENDING, Choice, Feedback, Proposal, Question
 from faqbot.store.sql import SqlStore
 from faqbot.insights.suggest import as_yaml, learnt_alternates
 from tests.conftest import EPOCH, fused_calibration, setting_variables
@@ -157,6 +157,20 @@ def test_report_command_text_json_and_plot(cli_env: None, tmp_path: Path) -> Non
     assert data["questions"] == 9
     bad = runner.invoke(cli, ["report", "--since", "soon"])
     assert bad.exit_code == 2 and "24h, 7d or 2w" in bad.output
+
+
+def test_report_and_proposals_keep_to_one_workspace_with_team(cli_env: None, seeded: SqlStore) -> None:
+    seeded.record_question(asked("vpn please", "vpn", team_id="T0A"))
+    seeded.record_question(asked("where is the canteen", None, team_id="T0A"))
+    seeded.add_proposal(Proposal("entry", "canteen", "Floor 2.", "Where is the canteen?", team_id="T0A"))
+    seeded.add_proposal(Proposal("entry", "parking", "Level -2.", "Where do I park?", team_id="T0B"))
+    runner = CliRunner()
+    one = json.loads(runner.invoke(cli, ["report", "--json", "--team", "T0A"]).stdout)
+    assert (one["questions"], one["answered"]) == (2, 1)
+    assert [g["examples"] for g in one["unanswered_groups"]] == [["where is the canteen"]]
+    assert json.loads(runner.invoke(cli, ["report", "--json"]).stdout)["questions"] == 10  # every workspace's
+    listed = runner.invoke(cli, ["proposals", "--team", "T0B"])
+    assert listed.exit_code == 0 and "id: parking" in listed.output and "canteen" not in listed.output
 
 
 def test_a_plot_goes_into_a_new_folder_or_says_why_it_cannot(cli_env: None, tmp_path: Path) -> None:

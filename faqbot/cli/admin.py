@@ -6,18 +6,24 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from faqbot.cli.options import finite, in_a_folder, json_option, pipeline_options, since_of, since_option
+from faqbot.cli.options import (
+    finite, in_a_folder, json_option, pipeline_options, since_of, since_option, team_option,
+)
 from faqbot.cli.pipeline import build_matcher, open_store, settings
+from faqbot.faq.channel_desks import desks_file, load_desks
 from faqbot.faq.importing import FORMATS as IMPORT_FORMATS
 from faqbot.faq.loading import load_faq
-from faqbot.faq.channel_desks import desks_file, load_desks
 from faqbot.faq.schema import FaqError, Problem
 from faqbot.slack.blocks import slack_limits
 from faqbot.terminal import render_report
+
+if TYPE_CHECKING:
+    from faqbot.store.interface import Store
+    from faqbot.store.sql import SqlStore
 
 PROPOSALS_SHOWN = 500  # newest first; a backlog longer than this is a conversation, not a list
 
@@ -54,15 +60,16 @@ def validate(path: Path | None) -> None:
 @since_option
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path), default=None, callback=in_a_folder,
               help="Also write a chart: questions per day by method, answer and helpful rates.")
+@team_option
 @json_option
-def report(period: str, plot: Path | None, as_json: bool, **flags: Any) -> None:
+def report(period: str, plot: Path | None, team: str | None, as_json: bool, **flags: Any) -> None:
     """Usage stats and unanswered questions from the store (what admins see in Slack)."""
     from faqbot.insights.report import stats, unanswered_groups
 
     since = since_of(period)
     config = settings(**flags)
     matcher = build_matcher(config)
-    store = open_store(config, existing=True)
+    store = _of_team(open_store(config, existing=True), team)
     usage, groups = stats(store, since), unanswered_groups(store, since, matcher.encoder)
     if plot:
         from faqbot.plot import plot_report
@@ -105,6 +112,13 @@ def suggest(period: str, propose: bool, **flags: Any) -> None:
     click.echo("\n\n".join(as_yaml(p) for p in found))
 
 
+def _of_team(store: SqlStore, team: str | None) -> Store:
+    """The store, reading one workspace's records when `team` is given."""
+    from faqbot.store.workspace import WorkspaceStore
+
+    return WorkspaceStore(store, team, only=True) if team else store
+
+
 def _report_json(usage: Any, groups: list[Any], plot: Path | None) -> dict[str, Any]:
     return {
         **dataclasses.asdict(usage), "answered": usage.answered, "answer_rate": usage.answer_rate,
@@ -117,7 +131,8 @@ def _report_json(usage: Any, groups: list[Any], plot: Path | None) -> dict[str, 
 @pipeline_options
 @click.option("--apply", "apply_them", is_flag=True,
               help="Write the approved proposals into this FAQ (a writable checkout), then commit them.")
-def proposals(apply_them: bool, **flags: Any) -> None:
+@team_option
+def proposals(apply_them: bool, team: str | None, **flags: Any) -> None:
     """FAQ changes proposed in Slack: pending ones, and approved ones the served FAQ could not
     take (read-only), as YAML; --apply writes the approved ones here."""
     from faqbot.faq import review
@@ -125,7 +140,7 @@ def proposals(apply_them: bool, **flags: Any) -> None:
     from faqbot.store.interface import APPROVED, PENDING, TO_APPLY
 
     config = settings(**flags)
-    store = open_store(config, existing=True)
+    store = _of_team(open_store(config, existing=True), team)
     waiting = store.proposals((PENDING, TO_APPLY), limit=PROPOSALS_SHOWN)
     if not apply_them:
         if not waiting:

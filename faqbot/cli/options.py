@@ -59,6 +59,10 @@ def in_a_folder(ctx: click.Context, param: click.Parameter, path: Path | None) -
     return path
 
 
+team_option = click.option(
+    "--team", default=None, metavar="T0123ABC",
+    help="Only this workspace's records (OAuth mode keeps several workspaces' in one database) [default: all].",
+)
 since_option = click.option("--since", "period", default="7d", show_default=True,
                             help="How far back: hours, days or weeks, like 24h, 7d or 2w.")
 
