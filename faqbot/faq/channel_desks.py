@@ -77,8 +77,10 @@ class ChannelDesks:
     def checked(self, faq: Faq) -> ChannelDesks:
         """With a warning for each tag that no entry of `faq` has (the channel answers nothing for it)."""
         known = {tag.lower() for entry in faq.entries for tag in entry.tags}
-        warnings = [Problem(desk.file, desk.line, f"channel {channel}: no FAQ entry has the tag '{tag}'{hint(tag, sorted(known))}")
-                    for channel, desk in self.by_channel.items() for tag in sorted(desk.tags - known)]
+        warnings = [
+            Problem(desk.file, desk.line, f"channel {channel}: no FAQ entry has the tag '{tag}'{hint(tag, sorted(known))}")
+            for channel, desk in self.by_channel.items() for tag in sorted(desk.tags - known)
+        ]
         return ChannelDesks(self.by_channel, (*self.warnings, *warnings))
 
 
@@ -95,7 +97,7 @@ def load_desks(path: Path) -> ChannelDesks:
         return ChannelDesks()
     problems: list[Problem] = []
     document = read_yaml(path, problems)
-    desks = dict(_desks(path, document, problems)) if not problems else {}
+    desks = {} if problems else dict(_desks(path, document, problems))
     if problems:
         raise FaqError(sorted(problems, key=lambda p: p.line))
     return ChannelDesks(desks)

@@ -368,7 +368,8 @@ def _yaml_problem(file: Path, exc: MarkedYAMLError) -> Problem:
 def _faq_items(file: Path, document: Any, problems: list[Problem]) -> list[Any]:
     """The `faqs:` list of a parsed file, or [] after recording why there is none."""
     if not isinstance(document, dict) or "faqs" not in document:
-        elsewhere = f" (channels go in {CHANNELS_FILE} in the FAQ's folder)" if isinstance(document, dict) and "channels" in document else ""
+        channels = isinstance(document, dict) and "channels" in document
+        elsewhere = f" (channels go in {CHANNELS_FILE} in the FAQ's folder)" if channels else ""
         problems.append(Problem(str(file), 1, f"expected a mapping with a 'faqs:' list of entries{elsewhere}"))
         return []
     for key in document:

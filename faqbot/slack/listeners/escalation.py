@@ -1,8 +1,9 @@
 """Handing a question to a human: "Ask a human" under a reply that was not sure (or after a
 👎) posts the question, with a link to where it was asked, in the triage channel (the
 asking channel's `escalation` in channels.yaml, else FAQBOT_ESCALATION_CHANNEL), naming the
-owners of its closest entry; without a triage channel, the owners get it directly. The conversation is told who was asked. "Resolved" on
-the triage post closes the loop in both places and offers to add the answer to the FAQ.
+owners of its closest entry; without a triage channel, the owners get it directly. The
+conversation is told who was asked. "Resolved" on the triage post closes the loop in both
+places and offers to add the answer to the FAQ.
 """
 
 from __future__ import annotations
