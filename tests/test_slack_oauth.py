@@ -201,6 +201,18 @@ def test_uninstalling_or_revoking_forgets_the_workspace(bot: Bot) -> None:
     assert bot.fake.of("chat.postMessage") == []
 
 
+def test_uninstalling_an_org_wide_install_forgets_the_org(bot: Bot) -> None:
+    install(bot, TEAM_A)
+    install(bot, None, ORG)
+    assert event_in(bot, TEAM_IN_ORG, {"type": "app_uninstalled"}, enterprise=ORG, org_wide=True)[0] == 200
+    bot.fake.revoke(Installed(None, ORG))
+    bot.executor.wait_idle()
+    assert bots_of(bot) == [(TEAM_A, None)]  # the workspace installed on its own stays
+    event_in(bot, TEAM_IN_ORG, dm(1), enterprise=ORG, org_wide=True)
+    bot.executor.wait_idle()
+    assert bot.fake.of("chat.postMessage") == []
+
+
 def test_a_database_failing_during_an_uninstall_is_logged(bot: Bot, caplog: pytest.LogCaptureFixture) -> None:
     install(bot, TEAM_A)
     with bot.store.engine.begin() as connection:
