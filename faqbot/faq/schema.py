@@ -91,6 +91,10 @@ class Entry:
     def phrasings(self) -> tuple[str, ...]:
         return (self.question, *self.alternates)
 
+    def has_tag_in(self, tags: Container[str]) -> bool:
+        """Whether one of its tags, in lower case, is in `tags` (lower case: admins write `HR` or `hr`)."""
+        return any(tag.lower() in tags for tag in self.tags)
+
 
 @dataclass(frozen=True)
 class Faq:

@@ -304,8 +304,7 @@ class Matcher:
         set of tags, as a channel's desk asks again with every message."""
         mask = self._tagged.get(tags)
         if mask is None:
-            mask = np.fromiter((any(t.lower() in tags for t in e.tags) for e in self.faq.entries), dtype=bool,
-                               count=len(self.faq.entries))
+            mask = np.fromiter((e.has_tag_in(tags) for e in self.faq.entries), dtype=bool, count=len(self.faq.entries))
             self._tagged[tags] = mask
         return mask
 

@@ -61,7 +61,7 @@ def _list(args: list[str], services: Services, command: Command) -> replies.Repl
     """Every entry (or a tag's); in a channel with a desk, the channel's entries first."""
     matcher = services.matcher
     tag = args[0].lower() if args else None
-    listed = [i for i, e in enumerate(matcher.faq.entries) if tag is None or tag in (t.lower() for t in e.tags)]
+    listed = [i for i, e in enumerate(matcher.faq.entries) if tag is None or e.has_tag_in({tag})]
     desk_tags = services.desk(command.get("channel_id", "")).tags
     answering = matcher.tagged(desk_tags) if desk_tags else None  # None: every entry answers there
     here = [i for i in listed if answering is not None and answering[i]]

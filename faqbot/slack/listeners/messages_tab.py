@@ -41,7 +41,7 @@ def handle_messages_tab_opened(event: Event, client: WebClient, context: BoltCon
     """Prompts on every opening (they follow what is asked), the greeting on the first."""
     services = services_of(context)
     tags = _their_desks_tags(client, services, event["user"], logger)
-    first = (lambda entry: any(t.lower() in tags for t in entry.tags)) if tags else None
+    first = (lambda entry: entry.has_tag_in(tags)) if tags else None
     entries = most_asked(services.store, since(MOST_ASKED_SINCE), services.matcher.faq, PROMPTS, first)
     if entries:
         try:  # no thread_ts: in agent_view the prompts belong to the tab (with one, Slack drops the call)
