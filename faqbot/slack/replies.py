@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
-from faqbot.faq.schema import Faq
+from faqbot.faq.schema import Entry, Faq
 from faqbot.matching.matcher import Match
 from faqbot.slack import blocks
 from faqbot.slack.blocks import Block, ButtonValue
@@ -82,6 +82,13 @@ def chosen(faq: Faq, value: ButtonValue, shareable: bool) -> Reply | None:
     if entry is None:
         return None
     return Reply(plain(entry.answer), blocks.answer(entry, value, shareable))
+
+
+def looked_up(entry: Entry, how: str, shareable: bool = False) -> Reply:
+    """An entry someone looked up rather than asked about (`/faq show`, a greeting's question):
+    its answer, with nothing to rate."""
+    value = ButtonValue(question="", entry=entry.id, how=how)
+    return Reply(plain(entry.answer), blocks.answer(entry, value, shareable=shareable, feedback=False))
 
 
 def plain(text: str) -> str:

@@ -15,7 +15,6 @@ from slack_sdk import WebClient
 
 from faqbot.insights.report import DEFAULT_PERIOD, PeriodError, since, stats, unanswered_groups
 from faqbot.slack import blocks, replies, views
-from faqbot.slack.blocks import ButtonValue
 from faqbot.slack.listeners.handoff import ack_then
 from faqbot.slack.services import Services, services_of
 
@@ -81,8 +80,7 @@ def _show(args: list[str], services: Services, command: Command) -> replies.Repl
         close = difflib.get_close_matches(args[0].lower(), list(faq.by_id), n=3)
         hint = f" Did you mean {', '.join(f'`{c}`' for c in close)}?" if close else ""
         return _text(f"No entry `{args[0]}`.{hint}")
-    value = ButtonValue(question="", entry=entry.id, how=f"`{blocks.COMMAND} show {entry.id}`")
-    return replies.Reply(replies.plain(entry.answer), blocks.answer(entry, value, shareable=True, feedback=False))
+    return replies.looked_up(entry, f"`{blocks.COMMAND} show {entry.id}`", shareable=True)
 
 
 def _text(text: str) -> replies.Reply:

@@ -18,8 +18,7 @@ from slack_sdk.errors import SlackApiError
 
 from faqbot.faq.schema import Entry
 from faqbot.insights.report import most_asked, since
-from faqbot.slack import blocks, replies
-from faqbot.slack.blocks import ButtonValue
+from faqbot.slack import replies
 from faqbot.slack.greeting import PROMPT_PREFIX, PROMPTS, PROMPTS_TITLE, greeting, prompts
 from faqbot.slack.listeners.actions import GONE
 from faqbot.slack.listeners.handoff import ack_then
@@ -89,9 +88,9 @@ def handle_prompt(body: dict[str, Any], action: dict[str, Any], client: WebClien
     if entry is None:
         client.chat_postMessage(channel=channel, text=GONE)
         return
-    value = ButtonValue(question="", entry=entry.id, how="one of the most asked")
-    client.chat_postMessage(channel=channel, text=replies.plain(entry.answer),
-                            blocks=blocks.answer(entry, value, feedback=False), unfurl_links=False, unfurl_media=False)
+    reply = replies.looked_up(entry, "one of the most asked")
+    client.chat_postMessage(channel=channel, text=reply.text, blocks=reply.blocks, unfurl_links=False,
+                            unfurl_media=False)
 
 
 def show_loading(set_status: SetStatus | None, event: Event, logger: Logger) -> None:
